@@ -1,0 +1,13 @@
+"""User-facing errors: one line, naming the key or path at fault, non-zero exit."""
+
+
+class WinnowError(Exception):
+    """An error the user can fix (config, input paths); printed as one line."""
+
+
+class ConfigError(WinnowError):
+    """The YAML config is invalid; the message names the offending key."""
+
+
+class InvariantError(WinnowError):
+    """A checked invariant (e.g. document conservation) does not hold."""

@@ -1,0 +1,63 @@
+"""File-system access through Hadoop (driver side), so any scheme Spark can write
+(local, ``s3a://``, ``gs://``, ``abfs://``, ``hdfs://``) works the same way."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+class HadoopFS:
+    """Thin wrapper over ``org.apache.hadoop.fs.FileSystem`` via the session's JVM."""
+
+    def __init__(self, spark: SparkSession):
+        self._jvm = spark.sparkContext._jvm
+        self._conf = spark.sparkContext._jsc.hadoopConfiguration()
+
+    def _path(self, path: str):
+        p = self._jvm.org.apache.hadoop.fs.Path(path)
+        return p, p.getFileSystem(self._conf)
+
+    def exists(self, path: str) -> bool:
+        p, fs = self._path(path)
+        return bool(fs.exists(p))
+
+    def delete(self, path: str) -> None:
+        p, fs = self._path(path)
+        if fs.exists(p):
+            fs.delete(p, True)
+
+    def mkdirs(self, path: str) -> None:
+        p, fs = self._path(path)
+        fs.mkdirs(p)
+
+    def rename(self, src: str, dst: str) -> None:
+        s, fs = self._path(src)
+        d, _ = self._path(dst)
+        if not fs.rename(s, d):
+            raise OSError(f"could not rename {src} to {dst}")
+
+    def write_text(self, path: str, text: str) -> None:
+        p, fs = self._path(path)
+        out = fs.create(p, True)
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+
+    def read_text(self, path: str) -> str:
+        p, fs = self._path(path)
+        stream = fs.open(p)
+        try:
+            data = self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+        finally:
+            stream.close()
+        return bytes(data).decode("utf-8")
+
+    def list(self, path: str) -> list[str]:
+        p, fs = self._path(path)
+        if not fs.exists(p):
+            return []
+        return sorted(str(s.getPath().getName()) for s in fs.listStatus(p))

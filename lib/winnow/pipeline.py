@@ -1,0 +1,157 @@
+"""The annotated-frame flow: read → stages (fused signal passes, frame stages) → write.
+
+Rows are never dropped here: rules set ``reason``/``stage`` on the first failing
+rule in config order, and only the writer splits kept from removed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+
+from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from winnow.progress import Progress
+
+
+@dataclass
+class StageTiming:
+    """Wall seconds per materialisation step and task CPU seconds per signal stage."""
+
+    wall: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    batches: dict[str, int] = field(default_factory=dict)
+
+
+def group_stages(stages: list[Stage]) -> list[list[SignalStage] | FrameStage]:
+    """Consecutive signal stages fuse into one Arrow pass; frame stages stand alone."""
+    groups: list[list[SignalStage] | FrameStage] = []
+    for s in stages:
+        if s.mode == "off":
+            continue
+        if isinstance(s, SignalStage):
+            if groups and isinstance(groups[-1], list):
+                groups[-1].append(s)
+            else:
+                groups.append([s])
+        else:
+            groups.append(s)
+    return groups
+
+
+def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) -> DataFrame:
+    """Run the text work of ``stages`` in one ``mapInArrow`` pass over Arrow batches."""
+    from pyspark.sql.pandas.types import from_arrow_type, to_arrow_schema
+    from pyspark.sql.types import StructField, StructType
+
+    in_schema = to_arrow_schema(df.schema)
+    new_fields = [f for s in stages for f in s.output_fields()]
+    clash = {f.name for f in new_fields} & set(in_schema.names)
+    if clash:
+        raise ValueError(f"signal columns already exist: {sorted(clash)}")
+    out_arrow = pa.schema(list(in_schema) + new_fields)
+    out_spark = StructType(
+        list(df.schema.fields)
+        + [StructField(f.name, from_arrow_type(f.type), True) for f in new_fields]
+    )
+    text_idx = in_schema.get_field_index("text")
+    rewrites = any(s.modifies_text() for s in stages)
+    accs = {s.name: accumulators[s.name] for s in stages}
+    counter = accumulators["_batches"]
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for s in stages:
+            s.setup()
+        for rb in batches:
+            texts_col = rb.column(text_idx)
+            present = texts_col.is_valid()
+            texts = [t if t is not None else "" for t in texts_col.to_pylist()]
+            tb = TextBatch(texts)
+            out_cols: dict[str, pa.Array] = {}
+            for s in stages:
+                t0 = time.perf_counter()
+                values = s.compute(tb)
+                accs[s.name].add(time.perf_counter() - t0)
+                for f in s.output_fields():
+                    v = values[f.name]
+                    out_cols[f.name] = v if isinstance(v, pa.Array) else pa.array(v, f.type)
+            counter.add(1)
+            arrays = list(rb.columns)
+            if rewrites:
+                new_text = pa.array(tb.texts, pa.string())
+                arrays[text_idx] = pc.if_else(present, new_text, texts_col)
+            arrays += [out_cols[f.name] for f in new_fields]
+            yield pa.RecordBatch.from_arrays(arrays, schema=out_arrow)
+
+    return df.mapInArrow(run, out_spark)
+
+
+def apply_rules(df: DataFrame, stages: list[SignalStage]) -> DataFrame:
+    """Set ``reason``/``stage`` for still-kept documents from the stages' SQL rules."""
+    cases = [
+        (s, r) for s in stages if s.mode == "filter" for r in s.rules()
+    ]
+    if not cases:
+        return df
+    reason = None
+    stage = None
+    for s, r in cases:
+        cond = F.col("reason").isNull() & F.expr(r.predicate)
+        reason = (F.when(cond, F.lit(s.reason(r.name))) if reason is None
+                  else reason.when(cond, F.lit(s.reason(r.name))))
+        stage = (F.when(cond, F.lit(s.name)) if stage is None
+                 else stage.when(cond, F.lit(s.name)))
+    return df.withColumns(
+        {"reason": reason.otherwise(F.col("reason")), "stage": stage.otherwise(F.col("stage"))}
+    )
+
+
+def annotate(
+    df: DataFrame, stages: list[Stage], ctx: RunContext, progress: Progress
+) -> tuple[DataFrame, StageTiming, list[DataFrame]]:
+    """Apply all stages; return the final persisted frame, timings and what to unpersist."""
+    sc = ctx.spark.sparkContext
+    accumulators = {s.name: sc.accumulator(0.0) for s in stages}
+    accumulators["_batches"] = sc.accumulator(0)
+    timing = StageTiming()
+    persisted: list[DataFrame] = []
+    groups = group_stages(stages)
+
+    def materialise(frame: DataFrame, label: str) -> DataFrame:
+        t0 = time.perf_counter()
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        n = frame.count()
+        timing.wall[label] = time.perf_counter() - t0
+        persisted.append(frame)
+        progress.done(label, n, timing.wall[label])
+        return frame
+
+    pending: list[str] = ["input"]
+    for group in groups:
+        if isinstance(group, list):
+            names = [s.name for s in group]
+            progress.start(" + ".join(names))
+            df = apply_rules(signal_pass(df, group, accumulators), group)
+            pending += names
+        else:
+            # A frame stage reads its input several times: materialise it first.
+            df = materialise(df, " + ".join(pending))
+            pending = []
+            progress.start(group.name)
+            df = group.apply(df, ctx)
+            pending.append(group.name)
+    df = materialise(df, " + ".join(pending) if pending else "final")
+    for s in stages:
+        timing.cpu[s.name] = float(accumulators[s.name].value)
+    timing.batches["signal_batches"] = int(accumulators["_batches"].value)
+    return df, timing, persisted

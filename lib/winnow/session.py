@@ -1,0 +1,74 @@
+"""Build the Spark session: master, profile settings, quiet logs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from winnow.errors import WinnowError
+
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "conf" / "spark"
+
+#: Settings applied unless a profile overrides them.
+DEFAULTS: dict[str, Any] = {
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.skewJoin.enabled": "true",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "2000",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+}
+
+
+def load_profile(name_or_path: str | None) -> dict[str, str]:
+    """Spark settings from ``conf/spark/<name>.yaml`` or a YAML file path."""
+    if not name_or_path:
+        return {}
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = PROFILE_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise WinnowError(f"--spark-profile: no profile {name_or_path!r} (looked in {PROFILE_DIR})")
+    data = yaml.safe_load(path.read_text()) or {}
+    conf = data.get("spark", data)
+    if not isinstance(conf, dict):
+        raise WinnowError(f"{path}: expected a mapping of Spark settings")
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
+
+
+def under_spark_submit() -> bool:
+    """True when launched by ``spark-submit`` (the JVM gateway already exists)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(
+    master: str | None = None,
+    app_name: str = "winnow",
+    profile: str | None = None,
+    extra: dict[str, str] | None = None,
+):
+    """Create (or reuse) the session; ``master`` defaults to ``local[*]`` outside
+    spark-submit, and to whatever spark-submit was given inside it."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    elif not under_spark_submit():
+        builder = builder.master("local[*]")
+    conf = {**DEFAULTS, **load_profile(profile), **(extra or {})}
+    log4j = PROFILE_DIR / "log4j2.properties"
+    if log4j.is_file() and not under_spark_submit():
+        opt = f"-Dlog4j.configurationFile=file:{log4j}"
+        conf.setdefault("spark.driver.extraJavaOptions", opt)
+        conf.setdefault("spark.executor.extraJavaOptions", opt)
+    for k, v in conf.items():
+        builder = builder.config(k, v)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

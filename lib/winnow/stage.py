@@ -1,0 +1,154 @@
+"""The stage contract: every capability of winnow is a Stage.
+
+A stage either computes per-document signals over Arrow batches (``SignalStage``:
+pure text work, fused with its neighbours into one vectorised pass, then decided by
+SQL predicates) or transforms the whole annotated frame (``FrameStage``: dedup).
+Stages never drop rows: a rejected document gets ``reason`` (``family:rule``) and
+``stage``; only the writer splits kept from removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+MODES = ("filter", "annotate", "off")
+
+
+@dataclass
+class StageParams:
+    """Parameters every stage accepts; subclasses add their own typed fields."""
+
+    mode: str = "filter"
+
+
+class FilePath(str):
+    """Marks a parameter naming a file that must exist (checked before Spark starts)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Reject a document when the SQL ``predicate`` over its columns is true."""
+
+    name: str
+    predicate: str
+
+
+@dataclass
+class RunContext:
+    """What a stage may use besides its params: the session and run-wide settings."""
+
+    spark: SparkSession
+    run_id: str
+    checkpoint_dir: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class TextBatch:
+    """One Arrow batch of documents with tokenisations shared by all signal stages.
+
+    Views (``lines``, ``words`` …) are computed on first use and reset when a stage
+    rewrites the text, so every family of a fused pass tokenises a document once.
+    """
+
+    def __init__(self, texts: list[str], columns: dict[str, list[Any]] | None = None):
+        self._texts = texts
+        self.columns: dict[str, list[Any]] = columns or {}
+
+    @property
+    def texts(self) -> list[str]:
+        return self._texts
+
+    def replace_texts(self, texts: list[str]) -> None:
+        """Install rewritten texts (line-level rules) and drop cached tokenisations."""
+        self._texts = texts
+        for name in [k for k, v in type(self).__dict__.items() if isinstance(v, cached_property)]:
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def lines(self) -> list[list[str]]:
+        return [t.split("\n") for t in self._texts]
+
+    @cached_property
+    def words(self) -> list[list[str]]:
+        return [t.split() for t in self._texts]
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+class Stage:
+    """Base of all stages. ``name`` is the config name and the reason family."""
+
+    name: ClassVar[str]
+    #: Reason prefix; defaults to ``name`` (dedup stages share the family ``dedup``).
+    family: ClassVar[str | None] = None
+    Params: ClassVar[type[StageParams]] = StageParams
+
+    def __init__(self, params: StageParams, index: int = 0):
+        self.params = params
+        self.index = index
+
+    @property
+    def mode(self) -> str:
+        return self.params.mode
+
+    def reason(self, rule: str) -> str:
+        return f"{self.family or self.name}:{rule}"
+
+
+class SignalStage(Stage):
+    """Pure per-document text work, run inside one fused ``mapInArrow`` pass."""
+
+    def output_fields(self) -> list[pa.Field]:
+        """Signal columns this stage adds (name and Arrow type)."""
+        raise NotImplementedError
+
+    def setup(self) -> None:
+        """Prepare before the first batch of a task (models, word lists).
+
+        Called once per task; cache heavy objects at module level (keyed by path) so
+        a Python worker loads each model once, not per task or per batch.
+        """
+
+    def compute(self, batch: TextBatch) -> dict[str, list[Any] | pa.Array]:
+        """Return one value per document for each output field; may rewrite texts."""
+        raise NotImplementedError
+
+    def rules(self) -> list[Rule]:
+        """SQL predicates deciding rejection, in order; the first true one wins."""
+        return []
+
+    def modifies_text(self) -> bool:
+        """True for stages that rewrite the text; they must output ``<name>_modified``."""
+        return False
+
+
+class FrameStage(Stage):
+    """A whole-frame transformation (e.g. dedup) over the annotated DataFrame."""
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Stage]] = {}
+
+
+def register(cls: type[Stage]) -> type[Stage]:
+    """Class decorator adding a stage to the registry under ``cls.name``."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"stage name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def param_fields(params_cls: type[StageParams]) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(params_cls)}
+

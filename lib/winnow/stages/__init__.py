@@ -1,0 +1,1 @@
+"""Stage implementations; every module here registers its stages on import."""

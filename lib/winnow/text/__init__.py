@@ -1,0 +1,1 @@
+"""Pure, Spark-free text functions shared by the stages."""
