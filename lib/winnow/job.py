@@ -99,6 +99,11 @@ def run(
 
     counts = stats.aggregate(final, cfg.stages)
     rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
+    for stage in cfg.stages:
+        if stage.mode == "off":
+            continue
+        for name, table in stage.stats_tables(final, run_id).items():
+            table.coalesce(1).write.parquet(pub.path(f"stats/{name}"))
     for frame in persisted:
         frame.unpersist()
 

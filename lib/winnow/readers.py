@@ -221,7 +221,8 @@ def _document(
         return
     rid = record.get(fields["id"])
     url = record.get(fields["url"])
-    meta = {k: v for k, v in record.items() if k not in (fields["text"], fields["id"], fields["url"])}
+    mapped = (fields["text"], fields["id"], fields["url"])
+    meta = {k: v for k, v in record.items() if k not in mapped}
     rows.add(
         id=str(rid) if rid not in (None, "") else document_id(source, position),
         text=text,

@@ -103,6 +103,13 @@ class Stage:
     def reason(self, rule: str) -> str:
         return f"{self.family or self.name}:{rule}"
 
+    def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
+        """Extra statistics tables (name -> small DataFrame) from the final frame.
+
+        Written to ``OUTPUT/stats/<name>/``; each should carry a ``run_id`` column.
+        """
+        return {}
+
 
 class SignalStage(Stage):
     """Pure per-document text work, run inside one fused ``mapInArrow`` pass."""

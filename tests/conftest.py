@@ -1,0 +1,40 @@
+"""Shared fixtures: one real local Spark session for the test run, data paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+C4_SAMPLE = SHARED / "web" / "c4-en-sample-1000.jsonl.gz"
+CC_SAMPLE = SHARED / "web" / "cc-2019-30-multilingual-697.jsonl.gz"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A real ``local[2]`` Spark session shared by all end-to-end tests."""
+    from winnow.session import build_session
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = build_session(
+        "local[2]",
+        app_name="winnow-tests",
+        extra={
+            "spark.driver.memory": "2g",
+            "spark.sql.shuffle.partitions": "4",
+            "spark.default.parallelism": "4",
+            "spark.ui.enabled": "false",
+        },
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"shared data not found at {SHARED}")
+    return SHARED
