@@ -166,7 +166,8 @@ def _decompress(raw: io.BufferedIOBase, path: str) -> io.BufferedIOBase:
     if name.endswith((".zst", ".zstd")):
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        return io.BufferedReader(reader, buffer_size=1 << 20)
     return raw
 
 
@@ -245,6 +246,7 @@ def read_jsonl(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
             for line_no, line in enumerate(stream, start=1):  # noqa: B007
                 if not line.strip():
                     continue
+                line = line.rstrip(b"\r\n")
                 try:
                     text_line = line.decode("utf-8")
                 except UnicodeDecodeError:
