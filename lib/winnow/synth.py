@@ -334,35 +334,32 @@ def _compose(
 ) -> _Doc:
     """Prose of ``n_words`` Zipf-sampled words: sentences, then lines and paragraphs.
 
-    ``max_break`` caps the separator between sentences (SPACE: one line, LINE: one paragraph).
+    ``title`` prepends a capitalised heading line; ``max_break`` caps the separator between
+    sentences (SPACE: a single line, LINE: a single paragraph).
     """
-    vocab = _vocab(lang)
-    words = vocab.sample(rng, n_words)
+    head = int(rng.integers(3, 10)) if title else 0
     lengths = 3 + rng.lognormal(_SENTENCE_LOG_MEDIAN, 0.5, n_words // 3 + 2).astype(np.int64)
     ends = np.cumsum(lengths)
     ends = ends[: np.searchsorted(ends, n_words) + 1]
     ends[-1] = n_words
+    ends += head
     n_sent = ends.size
-    cap = np.zeros(n_words, np.uint8)
-    cap[0] = 1
+    n = head + n_words
+    cap = np.zeros(n, np.uint8)
+    cap[: head + 1] = 1
     cap[ends[:-1]] = 1
-    punct = (rng.random(n_words) < _COMMA_RATE).astype(np.uint8) * COMMA
+    punct = np.where(rng.random(n) < _COMMA_RATE, COMMA, NONE).astype(np.uint8)
+    punct[:head] = NONE
     punct[ends - 1] = _TERMINALS[np.searchsorted(_TERMINAL_CDF, rng.random(n_sent), "right")]
     breaks = np.where(rng.random(n_sent) < _LINE_BREAK_RATE, LINE, SPACE)
     para = np.cumsum(1 + rng.poisson(_MEAN_SENTENCES_PER_PARAGRAPH - 1, n_sent)) - 1
     breaks[para[para < n_sent]] = PARA
-    sep = np.zeros(n_words, np.uint8)
+    sep = np.zeros(n, np.uint8)
+    if head:
+        sep[head - 1] = LINE
     sep[ends - 1] = np.minimum(breaks, max_break)
     sep[-1] = END
-    doc = _Doc(lang, words, cap, punct, sep)
-    if not title:
-        return doc
-    n_title = int(rng.integers(3, 10))
-    title_sep = np.zeros(n_title, np.uint8)
-    title_sep[-1] = LINE
-    heading = _Doc(lang, vocab.sample(rng, n_title), np.ones(n_title, np.uint8),
-                   np.zeros(n_title, np.uint8), title_sep)
-    return _Doc.concat([heading, doc])
+    return _Doc(lang, _vocab(lang).sample(rng, n), cap, punct, sep)
 
 
 def _render(doc: _Doc) -> str:
