@@ -142,3 +142,36 @@ def test_crashed_staging_does_not_look_complete(spark, tmp_path):
     result = _run(spark, [C4_SAMPLE], out, run_id="r2")
     assert (out / "_SUCCESS").exists() and not (out / "_staging").exists()
     assert pq.read_table(out / "kept").num_rows == result.counts.kept
+
+
+def test_text_work_runs_once_per_run(web_run):
+    """Every row passes through the fused signal pass exactly once, although the
+    frame feeds dedup, three writers and several statistics tables."""
+    _, out, _ = web_run
+    run = _table(out / "stats" / "run")[0]
+    assert run["signal_passes"] == 1
+    assert run["signal_pass_rows"] == run["documents_in"] == 1701
+
+
+def test_statistics_tables(web_run):
+    _, out, _ = web_run
+    signals = _table(out / "stats" / "signals")
+    wc = {r["subset"]: r for r in signals if r["signal"] == "word_count"}
+    assert set(wc) == {"kept", "removed"}
+    assert wc["kept"]["p01"] >= 50 and wc["kept"]["min"] >= 50
+    assert wc["removed"]["p50"] < wc["kept"]["p50"]
+    assert wc["kept"]["p01"] <= wc["kept"]["p50"] <= wc["kept"]["p99"]
+    assert len(wc["kept"]["hist_edges"]) == 21 and len(wc["kept"]["hist_counts"]) == 20
+    assert sum(wc["kept"]["hist_counts"]) == wc["kept"]["documents"]
+    kept_n = pq.read_table(out / "kept").num_rows
+    assert wc["kept"]["documents"] == kept_n
+    domains = _table(out / "stats" / "domains")
+    assert domains and all(d["kept_documents"] + d["removed_documents"] == d["documents"]
+                           for d in domains)
+    assert sum(d["documents"] for d in domains) == 1701 - pq.read_table(out / "quarantine").num_rows
+    examples = _table(out / "stats" / "examples")
+    by_reason = {}
+    for e in examples:
+        by_reason.setdefault(e["reason"], []).append(e)
+    assert "length:too_short" in by_reason and "input:malformed_json" in by_reason
+    assert all(1 <= len(v) <= 5 for v in by_reason.values())

@@ -46,6 +46,8 @@ RUN_SCHEMA = T.StructType(
         T.StructField("documents_kept", T.LongType(), False),
         T.StructField("documents_removed", T.LongType(), False),
         T.StructField("documents_quarantined", T.LongType(), False),
+        T.StructField("signal_passes", T.IntegerType(), False),
+        T.StructField("signal_pass_rows", T.LongType(), False),
     ]
 )
 
@@ -99,11 +101,17 @@ def run(
 
     counts = stats.aggregate(final, cfg.stages)
     rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
+    tables = {
+        "domains": stats.domains_table(final, run_id),
+        "examples": stats.examples_table(final, run_id),
+        "signals": spark.createDataFrame(
+            stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
+    }
     for stage in cfg.stages:
-        if stage.mode == "off":
-            continue
-        for name, table in stage.stats_tables(final, run_id).items():
-            table.coalesce(1).write.parquet(pub.path(f"stats/{name}"))
+        if stage.mode != "off":
+            tables.update(stage.stats_tables(final, run_id))
+    for name, table in tables.items():
+        table.coalesce(1).write.parquet(pub.path(f"stats/{name}"))
     for frame in persisted:
         frame.unpersist()
 
@@ -118,7 +126,7 @@ def run(
         run_id, started, finished, cfg.hash, cfg.source, [f.path for f in files],
         winnow.__version__, spark.version, platform.python_version(), sc.master,
         sc.defaultParallelism, timing.wall, timing.cpu, counts.records, counts.kept,
-        counts.removed, counts.quarantined,
+        counts.removed, counts.quarantined, timing.signal_passes, timing.signal_rows,
     )
     spark.createDataFrame([run_row], RUN_SCHEMA).coalesce(1).write.parquet(
         pub.path("stats/run"))

@@ -30,7 +30,10 @@ class StageTiming:
 
     wall: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
-    batches: dict[str, int] = field(default_factory=dict)
+    #: Rows that went through signal passes (each pass counts every row once), so
+    #: ``signal_rows == passes × records`` proves no text work was recomputed.
+    signal_rows: int = 0
+    signal_passes: int = 0
 
 
 def group_stages(stages: list[Stage]) -> list[list[SignalStage] | FrameStage]:
@@ -67,7 +70,7 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
     text_idx = in_schema.get_field_index("text")
     rewrites = any(s.modifies_text() for s in stages)
     accs = {s.name: accumulators[s.name] for s in stages}
-    counter = accumulators["_batches"]
+    counter = accumulators["_rows"]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for s in stages:
@@ -85,7 +88,7 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
                 for f in s.output_fields():
                     v = values[f.name]
                     out_cols[f.name] = v if isinstance(v, pa.Array) else pa.array(v, f.type)
-            counter.add(1)
+            counter.add(rb.num_rows)
             arrays = list(rb.columns)
             if rewrites:
                 new_text = pa.array(tb.texts, pa.string())
@@ -122,7 +125,7 @@ def annotate(
     """Apply all stages; return the final persisted frame, timings and what to unpersist."""
     sc = ctx.spark.sparkContext
     accumulators = {s.name: sc.accumulator(0.0) for s in stages}
-    accumulators["_batches"] = sc.accumulator(0)
+    accumulators["_rows"] = sc.accumulator(0)
     timing = StageTiming()
     persisted: list[DataFrame] = []
     groups = group_stages(stages)
@@ -153,5 +156,6 @@ def annotate(
     df = materialise(df, " + ".join(pending) if pending else "final")
     for s in stages:
         timing.cpu[s.name] = float(accumulators[s.name].value)
-    timing.batches["signal_batches"] = int(accumulators["_batches"].value)
+    timing.signal_rows = int(accumulators["_rows"].value)
+    timing.signal_passes = sum(isinstance(g, list) for g in groups)
     return df, timing, persisted

@@ -123,3 +123,148 @@ def format_summary(rows: list[tuple]) -> str:
         top = ", ".join(f"{r} {d:,}" for d, r in sorted(e["reasons"], reverse=True)[:3])
         lines.append(f"{stage:<22} {e['in']:>10,} {removed:>10,} {e['out']:>10,}   {top}")
     return "\n".join(lines)
+
+
+QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+HIST_BINS = 20
+TOP_DOMAINS = 1000
+EXAMPLES_PER_REASON = 5
+SNIPPET_CHARS = 400
+
+SIGNALS_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("signal", T.StringType(), False),
+        T.StructField("subset", T.StringType(), False),
+        T.StructField("documents", T.LongType(), False),
+        T.StructField("mean", T.DoubleType(), True),
+        T.StructField("min", T.DoubleType(), True),
+        T.StructField("max", T.DoubleType(), True),
+        *[T.StructField(f"p{int(q * 100):02d}", T.DoubleType(), True) for q in QUANTILES],
+        T.StructField("hist_edges", T.ArrayType(T.DoubleType()), True),
+        T.StructField("hist_counts", T.ArrayType(T.LongType()), True),
+    ]
+)
+
+
+def signal_columns(df: DataFrame, stages: list[Stage]) -> list[str]:
+    """Numeric and boolean signal columns of the frame, in stage order."""
+    from winnow.stage import SignalStage
+
+    numeric = (T.NumericType, T.BooleanType)
+    types = {f.name: f.dataType for f in df.schema.fields}
+    names = ["input_chars"]
+    for s in stages:
+        if isinstance(s, SignalStage) and s.mode != "off":
+            names += [f.name for f in s.output_fields()]
+    names += [c for c in getattr_columns(stages) if c in types]
+    seen: list[str] = []
+    for n in names:
+        if n in types and isinstance(types[n], numeric) and n not in seen:
+            seen.append(n)
+    return seen
+
+
+def getattr_columns(stages: list[Stage]) -> list[str]:
+    """Numeric columns frame stages declare as signals (e.g. ``dup_cluster_size``)."""
+    return [c for s in stages for c in getattr(s, "signal_columns", lambda: [])()]
+
+
+def signals_table(df: DataFrame, stages: list[Stage], run_id: str) -> list[tuple]:
+    """Quantiles, mean and a fixed 20-bin histogram per signal, kept vs removed.
+
+    Two aggregations over the persisted frame: summaries (which fix the bin edges
+    from the global min/max), then all histograms at once over a melted frame.
+    """
+    cols = signal_columns(df, stages)
+    docs = df.where(F.col("stage").isNull() | (F.col("stage") != "input")).withColumn(
+        "_subset", F.when(F.col("reason").isNull(), "kept").otherwise("removed"))
+    if not cols:
+        return []
+    aggs = [F.count(F.lit(1)).alias("n")]
+    for i, c in enumerate(cols):
+        x = F.col(c).cast("double")
+        aggs += [F.avg(x).alias(f"mean{i}"), F.min(x).alias(f"min{i}"), F.max(x).alias(f"max{i}"),
+                 F.count(x).alias(f"n{i}"),
+                 F.percentile_approx(x, list(QUANTILES), 1000).alias(f"q{i}")]
+    summary = {r["_subset"]: r for r in docs.groupBy("_subset").agg(*aggs).collect()}
+    edges: dict[int, list[float]] = {}
+    for i, _ in enumerate(cols):
+        lows = [r[f"min{i}"] for r in summary.values() if r[f"min{i}"] is not None]
+        highs = [r[f"max{i}"] for r in summary.values() if r[f"max{i}"] is not None]
+        if lows:
+            lo, hi = min(lows), max(highs)
+            hi = hi if hi > lo else lo + 1.0
+            edges[i] = [lo + (hi - lo) * k / HIST_BINS for k in range(HIST_BINS + 1)]
+    melted = docs.select(
+        "_subset",
+        F.explode(F.array(*[
+            F.struct(F.lit(i).alias("sig"), _bin_expr(F.col(c).cast("double"), edges[i])
+                     .alias("bin"))
+            for i, c in enumerate(cols) if i in edges
+        ])).alias("m"),
+    ).where(F.col("m.bin").isNotNull())
+    hist: dict[tuple[str, int], list[int]] = {}
+    for r in melted.groupBy("_subset", "m.sig", "m.bin").count().collect():
+        hist.setdefault((r["_subset"], r["sig"]), [0] * HIST_BINS)[r["bin"]] = r["count"]
+    rows = []
+    for subset, r in sorted(summary.items()):
+        for i, c in enumerate(cols):
+            q = r[f"q{i}"] or [None] * len(QUANTILES)
+            rows.append((
+                run_id, c, subset, r[f"n{i}"], r[f"mean{i}"], r[f"min{i}"], r[f"max{i}"], *q,
+                edges.get(i), hist.get((subset, i), [0] * HIST_BINS) if i in edges else None,
+            ))
+    return rows
+
+
+def _bin_expr(x, edges: list[float]):
+    lo, hi = edges[0], edges[-1]
+    idx = F.floor((x - F.lit(lo)) / F.lit((hi - lo) / HIST_BINS)).cast("int")
+    return F.when(x.isNull(), None).otherwise(
+        F.greatest(F.lit(0), F.least(F.lit(HIST_BINS - 1), idx)))
+
+
+#: Registered domain: the last two host labels, or three under common second-level
+#: public suffixes (co.uk, com.au, ac.jp …); a heuristic without the full PSL.
+_REGISTERED = r"([^.]+\.(?:(?:co|com|org|net|ac|gov|edu|ne|or|go)\.[a-z]{2}|[^.]+))$"
+
+
+def domains_table(df: DataFrame, run_id: str) -> DataFrame:
+    """Top registered domains by documents, with characters, kept vs removed."""
+    host = F.lower(F.expr("try_parse_url(url, 'HOST')"))
+    domain = F.regexp_extract(host, _REGISTERED, 1)
+    kept = F.col("reason").isNull()
+    return (
+        df.where(F.col("stage").isNull() | (F.col("stage") != "input"))
+        .withColumn("domain", F.when(domain == "", None).otherwise(domain))
+        .groupBy("domain")
+        .agg(
+            F.count(F.lit(1)).alias("documents"),
+            F.sum("input_chars").alias("characters"),
+            F.sum(kept.cast("long")).alias("kept_documents"),
+            F.sum(F.when(kept, F.col("input_chars")).otherwise(0)).alias("kept_characters"),
+        )
+        .withColumn("removed_documents", F.col("documents") - F.col("kept_documents"))
+        .withColumn("removed_characters", F.col("characters") - F.col("kept_characters"))
+        .orderBy(F.desc("documents"), F.asc_nulls_last("domain"))
+        .limit(TOP_DOMAINS)
+        .select(F.lit(run_id).alias("run_id"), "*")
+    )
+
+
+def examples_table(df: DataFrame, run_id: str) -> DataFrame:
+    """A few removed documents per reason (deterministic pseudo-random pick)."""
+    from pyspark.sql import Window
+
+    w = Window.partitionBy("reason").orderBy(F.xxhash64("id"), "id")
+    text = F.coalesce(F.col("text"), F.col("raw_excerpt"), F.lit(""))
+    return (
+        df.where(F.col("reason").isNotNull())
+        .withColumn("_n", F.row_number().over(w))
+        .where(F.col("_n") <= EXAMPLES_PER_REASON)
+        .select(
+            F.lit(run_id).alias("run_id"), "reason", "stage", "id", "url", "duplicate_of",
+            F.substring(text, 1, SNIPPET_CHARS).alias("snippet"),
+        )
+    )
