@@ -34,7 +34,7 @@ def test_stage_params_are_typed_and_ordered():
     "stages, top, message",
     [
         ([{"stage": "length", "min_wrods": 5}], {}, "stages[0].min_wrods: unknown key"),
-        ([{"stage": "length", "min_words": "five"}], {}, "stages[0].min_words: expected an integer"),
+        ([{"stage": "length", "min_words": "five"}], {}, "min_words: expected an integer"),
         ([{"stage": "length", "min_words": True}], {}, "stages[0].min_words: expected an integer"),
         ([{"stage": "lenght"}], {}, "stages[0].stage: unknown stage 'lenght'"),
         ([{"stage": "length", "mode": "maybe"}], {}, "stages[0].mode: must be one of"),
