@@ -47,6 +47,19 @@ class HadoopFS:
         finally:
             out.close()
 
+    def create_exclusive(self, path: str, text: str) -> bool:
+        """Create a file only if absent (atomic on local and HDFS); False if it exists."""
+        p, fs = self._path(path)
+        try:
+            out = fs.create(p, False)
+        except Exception:  # noqa: BLE001 - Py4J wraps FileAlreadyExistsException
+            return False
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+        return True
+
     def read_text(self, path: str) -> str:
         p, fs = self._path(path)
         stream = fs.open(p)

@@ -16,16 +16,18 @@ from pyspark.sql import types as T
 import winnow
 from winnow import output as out
 from winnow import readers, stats
-from winnow.errors import InvariantError
+from winnow.errors import InvariantError, WinnowError
+from winnow.faults import crash_point
 from winnow.fs import HadoopFS
 from winnow.pipeline import annotate
 from winnow.progress import Progress
-from winnow.stage import RunContext
+from winnow.stage import FrameStage, RunContext
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from winnow.config import Config
+    from winnow.state import State
 
 RUN_SCHEMA = T.StructType(
     [
@@ -60,10 +62,16 @@ class RunResult:
     output: str
     counts: stats.Counts
     summary: list[tuple]
+    manifest: dict
 
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def nightly_run_id() -> str:
+    """Default run id with ``--state``: today's date (UTC)."""
+    return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 def run(
@@ -74,27 +82,107 @@ def run(
     run_id: str | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
-) -> RunResult:
-    """Run the pipeline of ``cfg`` over ``files`` and publish to ``output``."""
+    state_dir: str | None = None,
+) -> RunResult | None:
+    """Run the pipeline of ``cfg`` over ``files`` and publish to ``output``.
+
+    With ``state_dir`` (nightly mode) only inputs missing from the ledger are
+    processed, new documents are deduplicated against the published index, the
+    output goes to ``OUTPUT/run_id=ID/`` and stats append under ``run_id``
+    partitions. Returns None when there is nothing to do (already published, or
+    no new input).
+    """
     progress = progress or Progress()
-    run_id = run_id or new_run_id()
+    if state_dir is None:
+        run_id = run_id or new_run_id()
+        fs = HadoopFS(spark)
+        pub = out.Publication(fs, output, f"{output.rstrip('/')}/_staging/{run_id}", overwrite)
+        pub.check_target()
+        fs.delete(pub.staging)
+        pub.add_output_parts()
+        result = _execute(spark, cfg, files, output, run_id, pub, progress, None)
+        pub.finish()
+        progress.say(f"published {output} (kept {result.counts.kept:,} of "
+                     f"{result.counts.records:,})")
+        return result
+
+    from winnow.state import State
+
+    run_id = run_id or nightly_run_id()
+    state = State(spark, state_dir)
+    lease = state.acquire(run_id)
+    try:
+        target = f"{output.rstrip('/')}/run_id={run_id}"
+        pub = out.Publication(state.fs, target, f"{state.staging(run_id)}/publish")
+        if state.is_committed(run_id):
+            plan = state.plan_inputs(files)
+            if plan.new:
+                raise WinnowError(
+                    f"run {run_id} is already published; new inputs need a new --run-id")
+            commit = state.read_commit(run_id)
+            pub.after_commit = [tuple(m) for m in commit["after_commit"]]
+            pub.finish()
+            progress.say(f"run {run_id} is already published: nothing to do")
+            return None
+        state.discard_uncommitted(run_id, ["ledger", *[f"index/{n}" for n in INDEXES]])
+        state.fs.delete(target)
+        plan = state.plan_inputs(files)
+        for path, prior in sorted(plan.already.items()):
+            progress.say(f"skip {path}: processed by run {prior}")
+        if not plan.new:
+            progress.say("no new input: nothing to do")
+            return None
+        pub.add_output_parts()
+        result = _execute(spark, cfg, plan.new, output, run_id, pub, progress, state)
+        pub.before_commit.append(
+            (pub.path("ledger"), state.partition("ledger", run_id)))
+        state.ledger_frame(plan.new).coalesce(1).write.parquet(pub.path("ledger"))
+        crash_point("index")
+        pub.move(pub.before_commit)
+        crash_point("commit")
+        state.commit(run_id, {
+            "run_id": run_id, "output": target, "counts": result.manifest["counts"],
+            "inputs": [f.path for f in plan.new], "after_commit": pub.after_commit,
+        })
+        crash_point("publish")
+        pub.finish()
+        progress.say(f"published {target} (kept {result.counts.kept:,} of "
+                     f"{result.counts.records:,}); index and ledger committed")
+        return result
+    finally:
+        lease.release()
+
+
+#: Dedup index tables a stage may contribute (``FrameStage.index_tables``).
+INDEXES = ("exact", "minhash")
+
+
+def _execute(
+    spark: SparkSession,
+    cfg: Config,
+    files: list[readers.InputFile],
+    output: str,
+    run_id: str,
+    pub: out.Publication,
+    progress: Progress,
+    state: State | None,
+) -> RunResult:
+    """Read, annotate and write everything of a run into ``pub``'s staging area."""
     started = datetime.now(UTC)
     fs = HadoopFS(spark)
-    pub = out.Publisher(fs, output, run_id, overwrite)
-    pub.check_target()
-    fs.delete(pub.staging)
-
     sc = spark.sparkContext
     partitions = cfg.output.partitions or max(2, sc.defaultParallelism * 2)
     progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
                  f"master {sc.master}")
     df = readers.read_documents(spark, files, cfg.input, partitions)
-    ctx = RunContext(spark=spark, run_id=run_id)
+    ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state})
     final, timing, persisted = annotate(df, cfg.stages, ctx, progress)
+    crash_point("dedup")
 
     progress.start("write")
     t0 = time.perf_counter()
     out.kept_frame(final).write.parquet(pub.path("kept"))
+    crash_point("write")
     out.removed_frame(final, cfg.output.removed_text).write.parquet(pub.path("removed"))
     out.quarantine_frame(final).write.parquet(pub.path("quarantine"))
     timing.wall["write"] = time.perf_counter() - t0
@@ -107,29 +195,42 @@ def run(
         "signals": spark.createDataFrame(
             stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
     }
+    index_tables = {}
     for stage in cfg.stages:
         if stage.mode != "off":
             tables.update(stage.stats_tables(final, run_id))
-    for name, table in tables.items():
-        table.coalesce(1).write.parquet(pub.path(f"stats/{name}"))
-    for frame in persisted:
-        frame.unpersist()
+            if state is not None and isinstance(stage, FrameStage):
+                index_tables.update(stage.index_tables(final))
+    for name, table in index_tables.items():
+        staged = pub.path(f"index/{name}")
+        table.write.parquet(staged)
+        pub.before_commit.append((staged, state.partition(f"index/{name}", run_id)))
 
     written = {part: spark.read.parquet(pub.path(part)).count()
                for part in ("kept", "removed", "quarantine")}
     check_conservation(counts, written)
 
     finished = datetime.now(UTC)
-    stats.stage_summary_frame(spark, rows).coalesce(1).write.parquet(
-        pub.path("stats/stage_summary"))
+    tables["stage_summary"] = stats.stage_summary_frame(spark, rows)
     run_row = (
         run_id, started, finished, cfg.hash, cfg.source, [f.path for f in files],
         winnow.__version__, spark.version, platform.python_version(), sc.master,
         sc.defaultParallelism, timing.wall, timing.cpu, counts.records, counts.kept,
         counts.removed, counts.quarantined, timing.signal_passes, timing.signal_rows,
     )
-    spark.createDataFrame([run_row], RUN_SCHEMA).coalesce(1).write.parquet(
-        pub.path("stats/run"))
+    tables["run"] = spark.createDataFrame([run_row], RUN_SCHEMA)
+    for name, table in tables.items():
+        staged = pub.path(f"stats/{name}")
+        if state is None:
+            table.coalesce(1).write.parquet(staged)
+            pub.after_commit.append((staged, f"{pub.target}/stats/{name}"))
+        else:
+            # Nightly: one partition per run; run_id lives in the directory name.
+            table.drop("run_id").coalesce(1).write.parquet(staged)
+            pub.after_commit.append(
+                (staged, f"{output.rstrip('/')}/stats/{name}/run_id={run_id}"))
+    for frame in persisted:
+        frame.unpersist()
     manifest = {
         "run_id": run_id,
         "started_at": started.isoformat(),
@@ -145,9 +246,7 @@ def run(
         },
     }
     fs.write_text(pub.path("manifest.json"), json.dumps(manifest, indent=2, default=str))
-    pub.publish()
-    progress.say(f"published {output} (kept {counts.kept:,} of {counts.records:,})")
-    return RunResult(run_id, output, counts, rows)
+    return RunResult(run_id, pub.target, counts, rows, manifest)
 
 
 def check_conservation(counts: stats.Counts, written: dict[str, int]) -> None:

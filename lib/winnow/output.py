@@ -44,31 +44,49 @@ def quarantine_frame(df: DataFrame) -> DataFrame:
     )
 
 
-class Publisher:
-    """Stages a run's files and publishes them all at once (``_SUCCESS`` last)."""
+class Publication:
+    """Stages a run's files, then moves them into place in two phases.
 
-    def __init__(self, fs: HadoopFS, output: str, run_id: str, overwrite: bool = False):
+    ``before_commit`` moves (state index and ledger partitions) are invisible until
+    the commit point; ``after_commit`` moves (the output parts, stats partitions)
+    are replayed by a re-run if the process died after the commit. ``_SUCCESS`` in
+    the run's output directory is written last.
+    """
+
+    def __init__(self, fs: HadoopFS, target: str, staging: str, overwrite: bool = False):
         self.fs = fs
-        self.output = output.rstrip("/")
-        self.staging = f"{self.output}/_staging/{run_id}"
+        self.target = target.rstrip("/")
+        self.staging = staging.rstrip("/")
         self.overwrite = overwrite
+        self.before_commit: list[tuple[str, str]] = []
+        self.after_commit: list[tuple[str, str]] = []
 
     def check_target(self) -> None:
-        if self.fs.exists(f"{self.output}/_SUCCESS") and not self.overwrite:
+        if self.fs.exists(f"{self.target}/_SUCCESS") and not self.overwrite:
             raise WinnowError(
-                f"output {self.output} already holds a complete run; "
+                f"output {self.target} already holds a complete run; "
                 "choose another --output or pass --overwrite"
             )
 
     def path(self, part: str) -> str:
         return f"{self.staging}/{part}"
 
-    def publish(self) -> None:
-        self.fs.delete(f"{self.output}/_SUCCESS")
+    def add_output_parts(self) -> None:
         for part in PARTS:
-            target = f"{self.output}/{part}"
-            self.fs.delete(target)
-            if self.fs.exists(self.path(part)):
-                self.fs.rename(self.path(part), target)
-        self.fs.delete(f"{self.output}/_staging")
-        self.fs.write_text(f"{self.output}/_SUCCESS", "")
+            if part != "stats":
+                self.after_commit.append((self.path(part), f"{self.target}/{part}"))
+
+    def move(self, moves: list[tuple[str, str]]) -> None:
+        """Idempotent: a move whose source is gone was done by an earlier attempt."""
+        for src, dst in moves:
+            if self.fs.exists(src):
+                self.fs.delete(dst)
+                parent = dst.rsplit("/", 1)[0]
+                self.fs.mkdirs(parent)
+                self.fs.rename(src, dst)
+
+    def finish(self) -> None:
+        """Everything after the commit point: output parts, stats, ``_SUCCESS``."""
+        self.move(self.after_commit)
+        self.fs.delete(self.staging)
+        self.fs.write_text(f"{self.target}/_SUCCESS", "")

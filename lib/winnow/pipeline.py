@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from winnow.faults import crash_point
 from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def annotate(
         t0 = time.perf_counter()
         frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         n = frame.count()
+        crash_point("signals")
         timing.wall[label] = time.perf_counter() - t0
         persisted.append(frame)
         progress.done(label, n, timing.wall[label])

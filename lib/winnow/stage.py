@@ -144,6 +144,15 @@ class FrameStage(Stage):
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         raise NotImplementedError
 
+    def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
+        """Nightly mode: dedup keys of this run's kept documents (index name -> rows).
+
+        They join the state's index when the run commits; later runs read them back
+        with ``ctx.extras["state"].index(name)`` to remove duplicates of published
+        documents (reason ``dedup:duplicate_of_published``).
+        """
+        return {}
+
 
 REGISTRY: dict[str, type[Stage]] = {}
 

@@ -3,19 +3,31 @@
 The key is the 128-bit MD5 of the text (computed natively in Spark). The survivor
 of each group is the document with the smallest ``id``, so the choice is
 deterministic and independent of partitioning. Only documents still kept take
-part; each removed copy carries ``duplicate_of`` = the survivor's id.
+part; each removed copy carries ``duplicate_of`` = the survivor's id. In nightly
+mode a copy of an already published document is removed with
+``dedup:duplicate_of_published`` (published documents are never touched).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from winnow.stage import FrameStage, RunContext, register
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+
+def mark(df: DataFrame, cond: Column, reason: str, stage: str, survivor: Column) -> DataFrame:
+    """Set reason, stage and duplicate_of where ``cond`` holds."""
+    return df.withColumns({
+        "duplicate_of": F.when(cond, survivor).otherwise(F.col("duplicate_of")),
+        "stage": F.when(cond, F.lit(stage)).otherwise(F.col("stage")),
+        "reason": F.when(cond, F.lit(reason)).otherwise(F.col("reason")),
+    })
 
 
 @register
@@ -25,22 +37,26 @@ class ExactDedup(FrameStage):
 
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         hashed = df.withColumn("text_hash", F.md5(F.col("text")))
+        filtering = self.mode == "filter"
+        state = ctx.extras.get("state")
+        published = state.index("exact") if state is not None else None
+        if published is not None and filtering:
+            first = published.groupBy("text_hash").agg(F.min("id").alias("_published"))
+            hashed = hashed.join(first, "text_hash", "left")
+            hit = F.col("reason").isNull() & F.col("_published").isNotNull()
+            hashed = mark(hashed, hit, self.reason("duplicate_of_published"), self.name,
+                          F.col("_published")).drop("_published")
         groups = (
             hashed.where(F.col("reason").isNull())
             .groupBy("text_hash")
             .agg(F.min("id").alias("_survivor"), F.count(F.lit(1)).alias("exact_copies"))
         )
         out = hashed.join(groups, "text_hash", "left")
-        is_copy = F.col("reason").isNull() & (F.col("_survivor") != F.col("id"))
-        if self.mode != "filter":
+        if not filtering:
             return out.drop("_survivor")
-        return (
-            out.withColumn("duplicate_of", F.when(is_copy, F.col("_survivor")).otherwise(
-                F.col("duplicate_of")))
-            .withColumn("stage", F.when(is_copy, F.lit(self.name)).otherwise(F.col("stage")))
-            .withColumn(
-                "reason", F.when(is_copy, F.lit(self.reason("exact_duplicate"))).otherwise(
-                    F.col("reason"))
-            )
-            .drop("_survivor")
-        )
+        is_copy = F.col("reason").isNull() & (F.col("_survivor") != F.col("id"))
+        return mark(out, is_copy, self.reason("exact_duplicate"), self.name,
+                    F.col("_survivor")).drop("_survivor")
+
+    def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
+        return {"exact": df.where(F.col("reason").isNull()).select("text_hash", "id")}
