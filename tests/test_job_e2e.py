@@ -175,3 +175,23 @@ def test_statistics_tables(web_run):
         by_reason.setdefault(e["reason"], []).append(e)
     assert "length:too_short" in by_reason and "input:malformed_json" in by_reason
     assert all(1 <= len(v) <= 5 for v in by_reason.values())
+
+
+def test_exact_dedup_matches_synth_ground_truth(spark, tmp_path):
+    """Every planted exact copy is removed and points at its original; nothing else is."""
+    from winnow import synth
+
+    synth.generate(3000, str(tmp_path / "corpus"), seed=7, workers=1)
+    truth = {r["id"]: r for r in _table(tmp_path / "corpus" / "ground_truth.parquet")}
+    result = _run(spark, [tmp_path / "corpus" / "docs"], tmp_path / "out")
+    removed = {r["id"]: r for r in _table(tmp_path / "out" / "removed")}
+    kept = {r["id"] for r in _table(tmp_path / "out" / "kept")}
+    planted = {i: t["copy_of"] for i, t in truth.items() if t["kind"] == "exact_dup"}
+    assert len(planted) > 100
+    for copy, original in planted.items():
+        assert original in kept
+        assert removed[copy]["reason"] == "dedup:exact_duplicate"
+        assert removed[copy]["duplicate_of"] == original
+    flagged = {i for i, r in removed.items() if r["reason"] == "dedup:exact_duplicate"}
+    assert flagged == set(planted)
+    assert result.counts.records == 3000

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
-
 from conftest import C4_SAMPLE, ROOT
 from winnow import config, job, readers
 from winnow.errors import WinnowError
