@@ -1,4 +1,4 @@
-"""The ``winnow`` command: ``run``, ``synth``.
+"""The ``winnow`` command: ``run``, ``synth``, ``submit``.
 
 Everything that can be checked without Spark (config, input paths) is checked
 first; user errors print one line and exit with status 2.
@@ -24,7 +24,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                    help="Spark master URL (default local[*]; under spark-submit: its own)")
     p.add_argument("--spark-profile", default=None,
                    help="Spark settings: a name under conf/spark/ or a YAML file")
-    p.add_argument("--run-id", default=None, help="run id (default: UTC time + random suffix)")
+    p.add_argument("--run-id", default=None,
+                   help="run id (default: UTC time + random suffix; with --state: today, UTC)")
+    p.add_argument("--state", default=None,
+                   help="state directory for nightly runs: only new inputs are processed, "
+                        "deduplicated against everything published; output in OUTPUT/run_id=ID/")
     p.add_argument("--overwrite", action="store_true", help="replace a complete output")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_run)
@@ -38,14 +42,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from winnow import job
     from winnow.progress import Progress
-    from winnow.session import build_session
+    from winnow.session import build_session, under_spark_submit
 
-    profile = args.spark_profile or ("local" if (args.master or "local").startswith("local")
-                                     else None)
+    # Under spark-submit without --master, spark-submit's master and --conf rule.
+    master = args.master or (None if under_spark_submit() else "local")
+    profile = args.spark_profile or ("local" if master and master.startswith("local") else None)
     spark = build_session(args.master, profile=profile)
     result = job.run(spark, cfg, files, args.output, run_id=args.run_id,
-                     overwrite=args.overwrite, progress=Progress(args.quiet))
-    job.print_summary(result)
+                     overwrite=args.overwrite, progress=Progress(args.quiet),
+                     state_dir=args.state)
+    if result is not None:
+        job.print_summary(result)
     return 0
 
 
@@ -68,7 +75,32 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_run, _add_synth]
+def _add_submit(sub: argparse._SubParsersAction) -> None:
+    from winnow.submit import add_arguments, cmd_submit
+
+    p = sub.add_parser("submit", help="print or run the spark-submit line for a cluster master")
+    add_arguments(p)
+    p.set_defaults(func=cmd_submit)
+
+
+def _add_train_quality(sub: argparse._SubParsersAction) -> None:
+    from winnow.quality.command import add_arguments, cmd_train_quality
+
+    p = sub.add_parser("train-quality", help="train a fastText quality classifier (DCLM style)")
+    add_arguments(p)
+    p.set_defaults(func=cmd_train_quality)
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    from winnow.report.command import add_arguments, cmd_report
+
+    p = sub.add_parser("report", help="write the HTML curation report of an output directory")
+    add_arguments(p)
+    p.set_defaults(func=cmd_report)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_run, _add_synth, _add_submit, _add_train_quality, _add_report]
 
 
 def parser() -> argparse.ArgumentParser:
