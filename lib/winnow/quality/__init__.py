@@ -1,0 +1,1 @@
+"""Model-based quality: train a fastText classifier (DCLM style) and score documents."""
