@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Horizontal whitespace other than a plain space: tabs, NBSP, the Unicode spaces
-# (U+2000..U+200A), narrow/medium/ideographic spaces, and zero-width characters.
-_HSPACE = re.compile(r"[\t\x0b\x0c\xa0\u1680\u2000-\u200a\u202f\u205f\u3000\u200b\ufeff ]+")
+# Horizontal whitespace (Unicode \s without the newline): a run of two or more, or
+# one character that is not a plain space (tab, NBSP, U+2000..U+200A, U+3000 …).
+# Matching only what changes keeps the common case (single spaces) free.
+_HSPACE = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+_LINE_EDGE_SPACE = re.compile(r" ?\n ?")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 
@@ -24,9 +26,12 @@ def normalize_text(text: str) -> str:
         return ""
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\x85", "\n")
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\x85", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _HSPACE.sub(" ", text)
-    text = "\n".join(line.strip(" ") for line in text.split("\n"))
-    text = _BLANK_RUN.sub("\n\n", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGE_SPACE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     return text.strip("\n ")
