@@ -102,6 +102,7 @@ def run(
         pub.add_output_parts()
         result = _execute(spark, cfg, files, output, run_id, pub, progress, None)
         pub.finish()
+        fs.delete(f"{output.rstrip('/')}/_staging")
         progress.say(f"published {output} (kept {result.counts.kept:,} of "
                      f"{result.counts.records:,})")
         return result
