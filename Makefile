@@ -11,6 +11,7 @@ $(BIN)/winnow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --force-reinstall --no-deps fasttext-numpy2-wheel==0.9.2
 	touch $(BIN)/winnow
 
 setup: $(BIN)/winnow

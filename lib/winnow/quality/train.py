@@ -10,10 +10,12 @@ high-quality label, scored with the same code the ``quality`` stage uses.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,11 +122,8 @@ def precision_recall_f1(truth: np.ndarray, predicted: np.ndarray) -> tuple[float
     return precision, recall, f1
 
 
-def train(
-    positive: list[str], negative: list[str], output: str, opts: TrainOptions | None = None
-) -> TrainReport:
-    """Sample, balance, train and evaluate; write the model (fastText .bin) to ``output``."""
-    opts = opts or TrainOptions()
+def train_fasttext(data: str, output: str, params: dict) -> None:
+    """Train fastText supervised on the labelled lines in ``data``; save to ``output``."""
     try:
         import fasttext
     except ImportError:
@@ -132,6 +131,18 @@ def train(
     if fasttext is None or not hasattr(fasttext, "train_supervised"):
         raise WinnowError("training needs the full fastText bindings: "
                           "pip install --force-reinstall --no-deps fasttext-numpy2-wheel")
+    try:
+        model = fasttext.train_supervised(input=data, **params)
+    except RuntimeError as exc:
+        raise WinnowError(f"fastText training failed ({exc}); try a lower --lr") from None
+    model.save_model(output)
+
+
+def train(
+    positive: list[str], negative: list[str], output: str, opts: TrainOptions | None = None
+) -> TrainReport:
+    """Sample, balance, train and evaluate; write the model (fastText .bin) to ``output``."""
+    opts = opts or TrainOptions()
     if not 0.0 <= opts.validation_fraction < 1.0:
         raise WinnowError("--validation-fraction: must be in [0, 1)")
     rng = random.Random(opts.seed)
@@ -149,12 +160,14 @@ def train(
     with tempfile.TemporaryDirectory(prefix="winnow-train-") as tmp:
         data = Path(tmp) / "train.txt"
         data.write_text("".join(lines), encoding="utf-8")
-        model = fasttext.train_supervised(
-            input=str(data), epoch=opts.epoch, lr=opts.lr, dim=opts.dim,
-            wordNgrams=opts.word_ngrams, minCount=opts.min_count, bucket=opts.bucket,
-            thread=opts.threads, seed=opts.seed, verbose=0,
-        )
-    model.save_model(output)
+        params = dict(epoch=opts.epoch, lr=opts.lr, dim=opts.dim, wordNgrams=opts.word_ngrams,
+                      minCount=opts.min_count, bucket=opts.bucket, thread=opts.threads,
+                      seed=opts.seed, verbose=0)
+        # A fresh process per run: the bindings keep native state between trainings in
+        # one process and, after a few, diverge to NaN (seen with fasttext-numpy2-wheel).
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            pool.submit(train_fasttext, str(data), output, params).result()
 
     scorer = FastTextModel(output)
     validation = val_pos + val_neg

@@ -1,0 +1,1 @@
+"""Language identification and fastText classifiers: model files, batched prediction."""

@@ -1,0 +1,157 @@
+"""``quality``: score documents with a fastText quality classifier (DCLM style).
+
+Signal ``quality_score`` = the model's probability of the high-quality ``label``.
+The threshold is absolute (``min_score``) or relative (``keep_top_fraction``: keep
+that fraction of the documents still kept, by a global percentile of their scores
+computed with Spark over the whole corpus, not per partition). A relative threshold
+needs the scores before it can decide, so the stage is a frame stage: one Arrow
+scoring pass, a checkpoint, one ``percentile_approx`` job, then the SQL rule.
+Reason ``quality:below_threshold``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from pyspark.sql import functions as F
+
+from winnow.errors import ConfigError, WinnowError
+from winnow.langid.fasttext_model import FastTextModel, load_model
+from winnow.pipeline import apply_rules, signal_pass
+from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
+from winnow.stage import (
+    FilePath,
+    FrameStage,
+    Rule,
+    RunContext,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    register,
+)
+
+if TYPE_CHECKING:
+    from pyspark import Accumulator, SparkContext
+    from pyspark.sql import DataFrame
+
+#: Rank accuracy of the global percentile (percentile_approx: error ≤ 1/ACCURACY of N).
+PERCENTILE_ACCURACY = 100_000
+SCORE_QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+@dataclass
+class QualityParams(StageParams):
+    model: FilePath = field(kw_only=True)  # fastText .bin/.ftz from `winnow train-quality`
+    label: str = DEFAULT_LABEL  # the high-quality label; quality_score = P(label)
+    min_score: float | None = None  # absolute threshold, or …
+    keep_top_fraction: float | None = None  # … keep this top fraction (global percentile)
+
+
+class QualityScorer(SignalStage):
+    """The scoring half of ``quality``: ``quality_score`` per document over Arrow batches."""
+
+    name = "quality"
+    Params = QualityParams
+    params: QualityParams
+
+    def __init__(self, params: QualityParams, index: int = 0, threshold: float | None = None):
+        super().__init__(params, index)
+        self.threshold = threshold
+
+    def setup(self) -> None:
+        self._model: FastTextModel = load_model(self.params.model)
+        self._label = label_index(self._model, self.params.label)
+
+    def output_fields(self) -> list[pa.Field]:
+        return [pa.field("quality_score", pa.float64())]
+
+    def compute(self, batch: TextBatch) -> dict[str, Any]:
+        scores = quality_scores(self._model, batch.texts, self._label)
+        return {"quality_score": pa.array(scores, pa.float64())}
+
+    def rules(self) -> list[Rule]:
+        if self.threshold is None:
+            return []
+        return [Rule("below_threshold", f"quality_score < {self.threshold!r}")]
+
+
+@register
+class Quality(FrameStage):
+    """Scores every document, then removes those below the absolute or global threshold."""
+
+    name = "quality"
+    Params = QualityParams
+    params: QualityParams
+
+    def __init__(self, params: QualityParams, index: int = 0):
+        super().__init__(params, index)
+        self.threshold: float | None = params.min_score
+
+    def validate(self) -> None:
+        p = self.params
+        if (p.min_score is None) == (p.keep_top_fraction is None):
+            raise ConfigError("min_score: set exactly one of min_score and keep_top_fraction")
+        if p.min_score is not None and not 0.0 <= p.min_score <= 1.0:
+            raise ConfigError("min_score: must be between 0 and 1")
+        if p.keep_top_fraction is not None and not 0.0 < p.keep_top_fraction <= 1.0:
+            raise ConfigError("keep_top_fraction: must be in (0, 1]")
+        try:
+            label_index(load_model(p.model), p.label)
+        except WinnowError as exc:
+            raise ConfigError(f"label: {exc}") from None
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        scored = signal_pass(df, [QualityScorer(self.params, self.index)],
+                             _Accumulators(ctx.spark.sparkContext))
+        if self.mode != "filter":
+            return scored
+        if self.params.keep_top_fraction is not None:
+            # Score once: the percentile job and the rule below read the checkpoint.
+            scored = scored.localCheckpoint(eager=True)
+            self.threshold = top_fraction_threshold(scored, self.params.keep_top_fraction)
+        if self.threshold is None:
+            return scored
+        decide = QualityScorer(self.params, self.index, self.threshold)
+        return apply_rules(scored, [decide])
+
+    def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
+        """``quality_scores``: score quantiles of kept and removed documents, and the
+        threshold applied."""
+        docs = df.where(F.col("stage").isNull() | (F.col("stage") != "input"))
+        outcome = F.when(F.col("reason").isNull(), "kept").otherwise("removed")
+        quantiles = F.percentile_approx("quality_score", list(SCORE_QUANTILES), 10_000)
+        table = docs.groupBy(outcome.alias("outcome")).agg(
+            F.count(F.lit(1)).alias("documents"),
+            F.mean("quality_score").alias("mean"),
+            quantiles.alias("_q"),
+        )
+        cols = [F.col("_q")[i].alias(f"p{round(q * 100):02d}")
+                for i, q in enumerate(SCORE_QUANTILES)]
+        return {"quality_scores": table.select(
+            F.lit(run_id).alias("run_id"), "outcome", "documents", "mean", *cols,
+            F.lit(self.threshold).cast("double").alias("threshold"))}
+
+
+class _Accumulators(dict):
+    """Counters for this stage's own ``signal_pass``, made on first use by name."""
+
+    def __init__(self, sc: SparkContext):
+        super().__init__()
+        self._sc = sc
+
+    def __missing__(self, key: str) -> Accumulator:
+        self[key] = acc = self._sc.accumulator(0.0)
+        return acc
+
+
+def top_fraction_threshold(scored: DataFrame, fraction: float) -> float | None:
+    """The score at the ``1 - fraction`` quantile of the documents still kept, over the
+    whole frame (None when no document is left)."""
+    row = (
+        scored.where(F.col("reason").isNull())
+        .agg(F.percentile_approx("quality_score", 1.0 - fraction, PERCENTILE_ACCURACY))
+        .first()
+    )
+    return None if row is None or row[0] is None else float(row[0])
