@@ -31,3 +31,7 @@ def test_idempotent():
     text = "A  b\u00a0c\r\n\n\n\nd\u200b e"
     once = normalize_text(text)
     assert normalize_text(once) == once
+
+
+def test_zero_width_space_and_bom_become_separators():
+    assert normalize_text("\ufeffone\u200btwo \u200b three") == "one two three"

@@ -176,7 +176,8 @@ def _execute(
     progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
                  f"master {sc.master}")
     df = readers.read_documents(spark, files, cfg.input, partitions)
-    ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state})
+    ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state},
+                     checkpoint_dir=spark.conf.get("spark.checkpoint.dir", None))
     final, timing, persisted = annotate(df, cfg.stages, ctx, progress)
     crash_point("dedup")
 

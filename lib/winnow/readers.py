@@ -132,7 +132,9 @@ def _expand_one(raw: str) -> list[tuple[str, int, float]]:
                 out.append((os.path.abspath(p), st.st_size, st.st_mtime))
         return out
     fs, base = _fs_for(raw)
-    scheme = raw.split("://", 1)[0]
+    # Listed paths are relative to the file system; keep the URI's own scheme and
+    # authority (abfs://container@account…/, hdfs://namenode:8020/) in front of them.
+    root, base = raw.split("?", 1)[0].rstrip("/"), base.rstrip("/")
     info = fs.get_file_info(base)
     if info.type == pafs.FileType.Directory:
         infos = fs.get_file_info(pafs.FileSelector(base, recursive=True))
@@ -141,7 +143,7 @@ def _expand_one(raw: str) -> list[tuple[str, int, float]]:
     else:
         return []
     return [
-        (f"{scheme}://{i.path}", i.size or 0, i.mtime.timestamp() if i.mtime else 0.0)
+        (root + i.path[len(base):], i.size or 0, i.mtime.timestamp() if i.mtime else 0.0)
         for i in infos
         if i.type == pafs.FileType.File and not i.base_name.startswith((".", "_"))
     ]

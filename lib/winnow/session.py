@@ -45,6 +45,14 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def submitted_settings() -> set[str]:
+    """Keys given to spark-submit (``--conf``, properties file): they beat our defaults."""
+    from pyspark import SparkConf, SparkContext
+
+    SparkContext._ensure_initialized()
+    return {k for k, _ in SparkConf().getAll()}
+
+
 def build_session(
     master: str | None = None,
     app_name: str = "winnow",
@@ -62,6 +70,9 @@ def build_session(
     elif not under_spark_submit():
         builder = builder.master("local[*]")
     conf = {**DEFAULTS, **load_profile(profile), **(extra or {})}
+    if under_spark_submit():
+        given = submitted_settings()
+        conf = {k: v for k, v in conf.items() if k not in given}
     log4j = PROFILE_DIR / "log4j2.properties"
     if log4j.is_file() and not under_spark_submit():
         opt = f"-Dlog4j.configurationFile=file:{log4j}"

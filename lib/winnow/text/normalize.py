@@ -15,6 +15,8 @@ import unicodedata
 _HSPACE = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
 _LINE_EDGE_SPACE = re.compile(r" ?\n ?")
 _BLANK_RUN = re.compile(r"\n{3,}")
+# Zero-width space and byte-order mark: not \s in Python, but invisible separators.
+_ZERO_WIDTH = re.compile("[\u200b\ufeff]")
 
 
 def normalize_text(text: str) -> str:
@@ -27,6 +29,7 @@ def normalize_text(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
         text = text.replace("\u2028", "\n").replace("\u2029", "\n\n").replace("\x85", "\n")
+        text = _ZERO_WIDTH.sub(" ", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _HSPACE.sub(" ", text)
