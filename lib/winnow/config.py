@@ -110,7 +110,7 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     ]
     names = [s.name for s in stages]
     for name in set(names):
-        if names.count(name) > 1 and not getattr(REGISTRY[name], "repeatable", False):
+        if names.count(name) > 1 and not getattr(REGISTRY.get(name), "repeatable", False):
             raise ConfigError(f"stages: stage '{name}' listed more than once")
     return Config(inp, out, stages, raw, source)
 

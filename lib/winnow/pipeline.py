@@ -60,6 +60,8 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
 
     in_schema = to_arrow_schema(df.schema)
     new_fields = [f for s in stages for f in s.output_fields()]
+    if not new_fields:
+        return df  # rule-only stages (sql_rule): nothing to compute
     clash = {f.name for f in new_fields} & set(in_schema.names)
     if clash:
         raise ValueError(f"signal columns already exist: {sorted(clash)}")
@@ -69,6 +71,8 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
         + [StructField(f.name, from_arrow_type(f.type), True) for f in new_fields]
     )
     text_idx = in_schema.get_field_index("text")
+    wanted = {c for s in stages for c in s.input_columns()}
+    extra_idx = {c: in_schema.get_field_index(c) for c in wanted if c in in_schema.names}
     rewrites = any(s.modifies_text() for s in stages)
     accs = {s.name: accumulators[s.name] for s in stages}
     counter = accumulators["_rows"]
@@ -80,7 +84,7 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
             texts_col = rb.column(text_idx)
             present = texts_col.is_valid()
             texts = [t if t is not None else "" for t in texts_col.to_pylist()]
-            tb = TextBatch(texts)
+            tb = TextBatch(texts, {c: rb.column(i) for c, i in extra_idx.items()})
             out_cols: dict[str, pa.Array] = {}
             for s in stages:
                 t0 = time.perf_counter()
@@ -89,6 +93,7 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
                 for f in s.output_fields():
                     v = values[f.name]
                     out_cols[f.name] = v if isinstance(v, pa.Array) else pa.array(v, f.type)
+                    tb.columns[f.name] = out_cols[f.name]  # later stages may read it
             counter.add(rb.num_rows)
             arrays = list(rb.columns)
             if rewrites:

@@ -19,6 +19,8 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from winnow.text.words import Tokens
+
 MODES = ("filter", "annotate", "off")
 
 
@@ -72,6 +74,11 @@ class TextBatch:
         for name in [k for k, v in type(self).__dict__.items() if isinstance(v, cached_property)]:
             self.__dict__.pop(name, None)
 
+    def column(self, name: str) -> list[Any] | None:
+        """An input column or earlier signal as a Python list; None if the batch lacks it."""
+        values = self.columns.get(name)
+        return values.to_pylist() if isinstance(values, pa.Array | pa.ChunkedArray) else values
+
     @cached_property
     def lines(self) -> list[list[str]]:
         return [t.split("\n") for t in self._texts]
@@ -79,6 +86,13 @@ class TextBatch:
     @cached_property
     def words(self) -> list[list[str]]:
         return [t.split() for t in self._texts]
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """Word tokens of all documents as flat arrays (``winnow.text.words``)."""
+        from winnow.text.words import tokenize
+
+        return tokenize(self._texts)
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -131,6 +145,14 @@ class SignalStage(Stage):
 
     def rules(self) -> list[Rule]:
         """SQL predicates deciding rejection, in order; the first true one wins."""
+        return []
+
+    def input_columns(self) -> list[str]:
+        """Columns besides ``text`` this stage reads from ``batch.columns`` (e.g. ``url``).
+
+        Frame columns, or signals of an earlier stage of the same pass; a name that
+        is neither is absent from ``batch.columns``.
+        """
         return []
 
     def modifies_text(self) -> bool:

@@ -1,0 +1,82 @@
+"""``gopher_quality``: Gopher's quality filter (Rae et al. 2021, Appendix A.1.1).
+
+Signals ``gopher_*`` from ``winnow.text.gopher.quality_signals``. Rules, in
+datatrove's order, with the published bounds (a null bound switches its rule off):
+
+* ``too_few_words`` / ``too_many_words``: words outside 50 … 100,000;
+* ``short_words`` / ``long_words``: mean word length outside 3 … 10;
+* ``hash_ratio`` / ``ellipsis_ratio``: ``#`` or ``...``/``…`` per word above 0.1;
+* ``bullet_lines``: more than 90 % of lines start with a bullet;
+* ``ellipsis_lines``: more than 30 % of lines end with an ellipsis;
+* ``alpha_words``: fewer than 80 % of words have an alphabetic character;
+* ``stop_words``: fewer than 2 of the, be, to, of, and, that, have, with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from winnow.errors import ConfigError
+from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.text.gopher import BULLETS, STOP_WORDS, quality_signals
+
+_FLOATS = ("mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines_ratio",
+           "ellipsis_lines_ratio", "alpha_words_ratio")
+_INTS = ("word_count", "stop_words")
+
+
+@dataclass
+class GopherQualityParams(StageParams):
+    min_words: int | None = 50
+    max_words: int | None = 100_000
+    min_mean_word_length: float | None = 3.0
+    max_mean_word_length: float | None = 10.0
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_lines: float | None = 0.9
+    max_ellipsis_lines: float | None = 0.3
+    min_alpha_words: float | None = 0.8
+    min_stop_words: int | None = 2
+    stop_words: list[str] = field(default_factory=lambda: list(STOP_WORDS))
+    bullets: list[str] = field(default_factory=lambda: list(BULLETS))
+
+
+@register
+class GopherQuality(SignalStage):
+    """Word-count, word-length, symbol, bullet, ellipsis, alphabetic and stop-word rules."""
+
+    name = "gopher_quality"
+    Params = GopherQualityParams
+    params: GopherQualityParams
+
+    def validate(self) -> None:
+        if any(len(b) != 1 for b in self.params.bullets):
+            raise ConfigError("bullets: each bullet must be a single character")
+
+    def output_fields(self) -> list[pa.Field]:
+        return ([pa.field(f"gopher_{n}", pa.int64()) for n in _INTS]
+                + [pa.field(f"gopher_{n}", pa.float64()) for n in _FLOATS])
+
+    def compute(self, batch: TextBatch) -> dict[str, Any]:
+        found = quality_signals(batch.texts, batch.tokens, self.params.stop_words,
+                                self.params.bullets)
+        return {f"gopher_{k}": v for k, v in found.items()}
+
+    def rules(self) -> list[Rule]:
+        p = self.params
+        bounds = [
+            ("too_few_words", "gopher_word_count <", p.min_words),
+            ("too_many_words", "gopher_word_count >", p.max_words),
+            ("short_words", "gopher_mean_word_length <", p.min_mean_word_length),
+            ("long_words", "gopher_mean_word_length >", p.max_mean_word_length),
+            ("hash_ratio", "gopher_hash_ratio >", p.max_symbol_word_ratio),
+            ("ellipsis_ratio", "gopher_ellipsis_ratio >", p.max_symbol_word_ratio),
+            ("bullet_lines", "gopher_bullet_lines_ratio >", p.max_bullet_lines),
+            ("ellipsis_lines", "gopher_ellipsis_lines_ratio >", p.max_ellipsis_lines),
+            ("alpha_words", "gopher_alpha_words_ratio <", p.min_alpha_words),
+            ("stop_words", "gopher_stop_words <", p.min_stop_words),
+        ]
+        return [Rule(name, f"{test} {bound!r}") for name, test, bound in bounds
+                if bound is not None]

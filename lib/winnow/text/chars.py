@@ -1,0 +1,66 @@
+"""Unicode character classes as lookup tables, so numba kernels can scan code points.
+
+Every heuristic works on a document as an array of code points (``codepoints``)
+and asks: is this a word character (Unicode's ``\\w``: letters, combining marks,
+decimal digits, connector punctuation, joiners — so Tamil or Devanagari words
+with vowel signs stay whole), a letter (``str.isalpha``), a decimal digit
+(``\\d``), white space (``str.isspace``, what ``str.split`` uses)? The tables are
+built once per process from the ``regex`` module and ``str`` methods. Beyond
+U+3FFFF only private-use, tag and unassigned code points exist, for which every
+answer is "no".
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import regex
+
+WORD = np.uint8(1)  # Unicode \w (regex module)
+ALPHA = np.uint8(2)  # str.isalpha
+DIGIT = np.uint8(4)  # Unicode \d (decimal digits)
+SPACE = np.uint8(8)  # str.isspace (what str.split and str.strip use)
+#: Punctuation and symbols that do not make a word: Unicode P*, Sm, Sc, Sk and
+#: control characters (all ASCII punctuation, as in datatrove's PUNCTUATION set).
+PUNCT = np.uint8(16)
+#: Unicode Sentence_Terminal (``. ! ?`` and their counterparts in other scripts);
+#: the set datatrove's TERMINAL_PUNCTUATION and spaCy's sentencizer list.
+TERM = np.uint8(32)
+
+LIMIT = 0x40000
+
+
+@cache
+def char_table() -> np.ndarray:
+    """Flags (``WORD | ALPHA | …``) for code points below ``LIMIT``."""
+    chars = "".join(map(chr, range(LIMIT)))
+    table = np.zeros(LIMIT, dtype=np.uint8)
+    for flag, test in ((ALPHA, str.isalpha), (SPACE, str.isspace)):
+        table[np.fromiter(map(test, chars), dtype=bool, count=LIMIT)] |= flag
+    for flag, pattern in ((WORD, r"\w"), (DIGIT, r"\d"),
+                          (PUNCT, r"[\p{P}\p{Sm}\p{Sc}\p{Sk}\p{Cc}]"),
+                          (TERM, r"\p{Sentence_Terminal}")):
+        where = [m.start() for m in regex.finditer(pattern, chars)]
+        table[np.asarray(where, dtype=np.int64)] |= flag
+    return table
+
+
+@cache
+def lower_table() -> np.ndarray:
+    """Simple lowercase mapping (``str.lower`` where it maps one code point to one)."""
+    lowered = np.arange(LIMIT, dtype=np.uint32)
+    for cp, low in enumerate(map(str.lower, map(chr, range(LIMIT)))):
+        if len(low) == 1:
+            lowered[cp] = ord(low)
+    return lowered
+
+
+def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """All texts as one uint32 code point array, and each text's start offset (n + 1)."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # surrogatepass: lone surrogates (from JSON escapes) are code points like any other.
+    data = "".join(texts).encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(data, dtype=np.uint32), offsets

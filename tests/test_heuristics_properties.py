@@ -1,0 +1,73 @@
+"""Property tests: every signal is a finite number and nothing raises, whatever the text;
+the numba tokenizer equals its regular-expression definition (no Spark)."""
+
+from __future__ import annotations
+
+import numpy as np
+import regex
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from winnow.text import badwords, c4, fineweb, gopher, url
+from winnow.text.words import TOKEN_PATTERN, tokenize
+
+TOKEN = regex.compile(TOKEN_PATTERN, regex.X | regex.V0)
+BAD = badwords.make_list(["ass", "blow job", "🖕"], "en")
+BAD_ZH = badwords.make_list(["三级片"], "zh")
+URL_LISTS = url.UrlLists.build(domains=["bad.com"], banned_words=["porn"],
+                               soft_banned_words=["sex", "hot"], banned_subwords=["xxx"])
+
+# Characters the rules look at, plus control characters, marks, emoji and other scripts.
+TRICKY = st.sampled_from(list(
+    "aAbBzZhtpwsSmMrRe.U01279 \n\t\r\x0b\x1c\x00.,;:!?'’\"-–—…&@+/#•*{}[]()<>_%$"
+    "\u0301\u0bcd\u200d\u00a0\u2028éßİſ三级片性தமி🖕😀🏳️‍🌈"))
+TEXTS = st.lists(st.one_of(st.text(TRICKY, max_size=60), st.text(max_size=40)), max_size=6)
+
+
+def all_signals(texts: list[str]) -> dict[str, np.ndarray]:
+    tokens = tokenize(texts)
+    out = {**gopher.quality_signals(texts, tokens), **gopher.repetition_signals(texts, tokens),
+           **fineweb.signals(texts, tokens)}
+    cleaned = c4.clean(texts)
+    out["c4_sentences"] = c4.sentence_counts(tokenize(cleaned.texts))
+    out.update({f"c4_{k}": v for k, v in cleaned.removed_lines.items()})
+    out["badwords"] = badwords.count_matches(texts, [BAD, BAD_ZH] * (len(texts) // 2)
+                                             + [BAD] * (len(texts) % 2))
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS)
+@example([""])
+@example([" ", "\n\n", "\t \u3000"])
+@example(["\x00\x01\x1f\x7f", "😀" * 500, "Ω漢字 mixed ﺎﻠﻋﺮﺒﻳﺓ text 123"])
+def test_signals_are_finite_and_never_raise(texts):
+    for name, values in all_signals(texts).items():
+        assert len(values) == len(texts), name
+        assert np.isfinite(values.astype(np.float64)).all(), name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(TRICKY, max_size=80))
+@example("www.example.com, http://a.b/c). e-mail: x.y+z@mail.co.uk! U.S. Mr. a.b. n't")
+@example("ſ'S o'ſ rock'n'roll 3-d covid-19- x--y ...")
+def test_tokenizer_equals_its_regex_definition(text):
+    assert tokenize([text]).strings([text])[0] == TOKEN.findall(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(TRICKY, max_size=40),
+                          st.from_regex(r"https?://[a-z.]{1,20}(:[0-9]{1,5})?/[a-z\-]{0,20}")),
+                max_size=6))
+def test_url_signals_never_raise(urls):
+    s = url.signals(urls, URL_LISTS)
+    assert len(s.domain) == len(urls)
+    for counts in (s.banned_words, s.soft_banned_words, s.banned_subwords):
+        assert all(c is None or c >= 0 for c in counts)
+
+
+def test_a_ten_megabyte_line():
+    texts = ["word " * 2_000_000, "x" * 10_000_000]
+    out = all_signals(texts)
+    assert out["word_count"].tolist() == [2_000_000, 1]
+    assert out["top_2gram_char_frac"][0] > 0.9  # "word word" covers everything
+    assert out["c4_too_long_word"].tolist() == [0, 1]
