@@ -1,0 +1,270 @@
+"""``minhash_dedup``: remove near-duplicate documents with MinHash-LSH, across executors.
+
+Signatures are computed per Arrow batch by a compiled kernel; buckets, verified
+candidate edges and connected components are Spark SQL; nothing proportional to
+the corpus reaches the driver. Only documents still kept take part. In each
+component one survivor is kept by a configurable priority (ties: smallest id);
+the others get ``dedup:near_duplicate`` and ``duplicate_of`` = the survivor.
+Every document that went through LSH carries ``dup_cluster`` (the component's
+smallest id) and ``dup_cluster_size``; removed rows too, for auditing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+from pyspark import StorageLevel
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from winnow.errors import ConfigError
+from winnow.minhash.candidates import band_rows, star_edges, verified_edges
+from winnow.minhash.components import LOCAL_LIMIT, connected_components
+from winnow.minhash.lsh import Banding, optimal_banding
+from winnow.minhash.shingles import UNITS, fold_table
+from winnow.minhash.signatures import Permutations, band_keys, signatures
+from winnow.stage import FrameStage, RunContext, StageParams, register
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+#: FineWeb's setting: 14 bands × 8 rows = 112 permutations over word 5-grams
+#: (Penedo et al. 2024, "The FineWeb Datasets").
+DEFAULT_BANDS = 14
+DEFAULT_ROWS = 8
+SNIPPET_CHARS = 200
+
+
+@dataclass
+class MinhashParams(StageParams):
+    ngram: int = 5
+    unit: str = "word"  # word | char (scripts without spaces: zh, ja, th)
+    bands: int = DEFAULT_BANDS
+    rows: int = DEFAULT_ROWS
+    #: > 0: choose bands × rows for this Jaccard threshold among ``num_perm``
+    #: permutations (minimal false positive + false negative area).
+    threshold: float = 0.0
+    num_perm: int = 112
+    seed: int = 1
+    #: Drop candidate edges whose estimated Jaccard < threshold − verify_margin.
+    verify: bool = True
+    verify_margin: float = 0.1
+    #: Survivor order: columns, '-' for descending; absent columns are skipped,
+    #: the smallest id breaks remaining ties.
+    priority: list[str] = field(
+        default_factory=lambda: ["-quality_score", "-char_count", "-input_chars", "id"]
+    )
+    largest_clusters: int = 20
+    #: Connected components: once the edge set is this small, one task finishes it.
+    components_local_limit: int = LOCAL_LIMIT
+
+
+@register
+class MinhashDedup(FrameStage):
+    name = "minhash_dedup"
+    family = "dedup"
+    Params = MinhashParams
+    params: MinhashParams
+
+    def validate(self) -> None:
+        p = self.params
+        if p.unit not in UNITS:
+            raise ConfigError(f"unit: must be one of {', '.join(UNITS)}")
+        if p.ngram < 1:
+            raise ConfigError("ngram: must be >= 1")
+        if p.threshold:
+            if not 0.0 < p.threshold < 1.0:
+                raise ConfigError("threshold: must be in (0, 1), or 0 to use bands × rows")
+            if (p.bands, p.rows) != (DEFAULT_BANDS, DEFAULT_ROWS):
+                raise ConfigError("threshold: set either threshold or bands/rows, not both")
+            if p.num_perm < 2:
+                raise ConfigError("num_perm: must be >= 2")
+        elif p.bands < 1 or p.rows < 1:
+            raise ConfigError("bands: bands and rows must be >= 1")
+        if not 0.0 <= p.verify_margin < 1.0:
+            raise ConfigError("verify_margin: must be in [0, 1)")
+        for key in p.priority:
+            if not key.lstrip("-"):
+                raise ConfigError(f"priority: empty column name in {key!r}")
+
+    @property
+    def banding(self) -> Banding:
+        p = self.params
+        if p.threshold:
+            return optimal_banding(p.threshold, p.num_perm)
+        return Banding(p.bands, p.rows)
+
+    @property
+    def min_similarity(self) -> float:
+        """Estimated Jaccard an edge needs to survive verification."""
+        target = self.params.threshold or self.banding.threshold
+        return max(0.0, target - self.params.verify_margin)
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        for column in ("dup_cluster", "dup_cluster_size"):
+            if column in df.columns:
+                raise ValueError(f"column {column!r} already exists")
+        checkpoint = checkpointer(ctx)
+        priority = [key for key in self.params.priority if key.lstrip("-") in df.columns]
+        rows = self.signature_frame(df, priority).persist(StorageLevel.MEMORY_AND_DISK)
+        sigs = rows.where(F.col("signature").isNotNull())
+        edges = star_edges(band_rows(sigs), checkpoint)
+        if self.params.verify:
+            edges = verified_edges(edges, sigs, self.min_similarity)
+        labels, _ = connected_components(edges, checkpoint, self.params.components_local_limit)
+        # Only documents with an edge or without a shingle need a row here: the
+        # join back stays small (often broadcast) however large the corpus.
+        unshingled = rows.where(F.col("signature").isNull()).select(
+            "id", F.lit(True).alias("_unshingled"))
+        notes = checkpoint(cluster_info(sigs, labels, priority).unionByName(
+            unshingled, allowMissingColumns=True))
+        rows.unpersist()
+
+        out = df.join(notes, "id", "left").withColumn(
+            "_in_lsh", F.col("reason").isNull() & F.col("_unshingled").isNull())
+        out = out.withColumns({
+            "dup_cluster": F.when(F.col("_in_lsh"), F.coalesce("dup_cluster", "id")),
+            "dup_cluster_size": F.when(F.col("_in_lsh"),
+                                       F.coalesce("dup_cluster_size", F.lit(1))),
+        })
+        if self.mode == "filter":
+            is_dup = F.col("_in_lsh") & (F.col("id") != F.coalesce("_survivor", "id"))
+            out = out.withColumns({
+                "duplicate_of": F.when(is_dup, F.col("_survivor")).otherwise(
+                    F.col("duplicate_of")),
+                "stage": F.when(is_dup, F.lit(self.name)).otherwise(F.col("stage")),
+                "reason": F.when(is_dup, F.lit(self.reason("near_duplicate"))).otherwise(
+                    F.col("reason")),
+            })
+        return out.drop("_unshingled", "_in_lsh", "_survivor")
+
+    def signature_frame(self, df: DataFrame, priority: list[str]) -> DataFrame:
+        """Kept documents: id, signature, band keys (null without a shingle), priority columns.
+
+        ``signature`` holds the low 32 bits of each MinHash value (enough to
+        estimate Jaccard for verification); band keys hash the full 64 bits.
+        """
+        passed = list(dict.fromkeys(k.lstrip("-") for k in priority if k.lstrip("-") != "id"))
+        kept = df.where(F.col("reason").isNull()).select("id", "text", *passed)
+        schema = T.StructType(
+            [
+                T.StructField("id", T.StringType()),
+                T.StructField("signature", T.ArrayType(T.IntegerType(), False), True),
+                T.StructField("band_keys", T.ArrayType(T.LongType(), False), True),
+            ]
+            + [kept.schema[c] for c in passed]
+        )
+        return kept.mapInArrow(self._batch_function(passed), schema)
+
+    def _batch_function(
+        self, passed: list[str]
+    ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+        banding = self.banding
+        perms = Permutations.from_seed(banding.num_perm, self.params.seed)
+        ngram, unit = self.params.ngram, self.params.unit
+        table = fold_table()  # built once on the driver, shipped with the closure
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for rb in batches:
+                sigs, counts = signatures(rb.column("text"), perms, ngram, unit, table)
+                keys = band_keys(sigs, banding.bands, banding.rows)
+                missing = pa.array(counts == 0)
+                yield pa.RecordBatch.from_arrays(
+                    [rb.column("id"),
+                     _list_array(sigs.astype(np.uint32).view(np.int32), missing),
+                     _list_array(keys.view(np.int64), missing)]
+                    + [rb.column(c) for c in passed],
+                    names=["id", "signature", "band_keys", *passed],
+                )
+
+        return run
+
+    def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
+        """``dup_clusters`` (size histogram) and ``dup_clusters_largest`` (with a sample)."""
+        clustered = df.where(F.col("dup_cluster").isNotNull())
+        histogram = (
+            clustered.groupBy(F.col("dup_cluster_size").alias("cluster_size"))
+            .agg(F.count(F.lit(1)).alias("documents"))
+            .select(
+                F.lit(run_id).alias("run_id"), "cluster_size",
+                (F.col("documents") / F.col("cluster_size")).cast("long").alias("clusters"),
+                "documents",
+            )
+            .orderBy("cluster_size")
+        )
+        top = (
+            clustered.where(F.col("dup_cluster_size") > 1)
+            .groupBy("dup_cluster", F.col("dup_cluster_size").alias("cluster_size"))
+            .agg(F.min(F.when(F.col("reason").isNull(), F.col("id"))).alias("kept_id"))
+            .orderBy(F.desc("cluster_size"), "dup_cluster")
+            .limit(self.params.largest_clusters)
+        )
+        samples = df.select(
+            F.col("id").alias("dup_cluster"),
+            F.substring("text", 1, SNIPPET_CHARS).alias("sample_snippet"),
+        )
+        largest = top.join(samples, "dup_cluster", "left").select(
+            F.lit(run_id).alias("run_id"), "dup_cluster", "cluster_size", "kept_id",
+            F.col("dup_cluster").alias("sample_id"), "sample_snippet",
+        ).orderBy(F.desc("cluster_size"), "dup_cluster")
+        return {"dup_clusters": histogram, "dup_clusters_largest": largest}
+
+
+def _list_array(matrix: np.ndarray, missing: pa.BooleanArray) -> pa.ListArray:
+    """A 2-D array as an Arrow list array of its rows, null where ``missing``."""
+    n, width = matrix.shape
+    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(matrix.reshape(-1)), mask=missing)
+
+
+def survivor_key(priority: list[str], schema: T.StructType) -> Column:
+    """A struct whose minimum over a cluster is the survivor: priority keys, then id.
+
+    Each key sorts non-null values first; '-' keys (numeric or boolean) sort descending.
+    """
+    fields: list[Column] = []
+    for i, key in enumerate(k for k in priority if k.lstrip("-") != "id"):
+        name = key.lstrip("-")
+        value = F.col(name)
+        if key.startswith("-"):
+            dtype = schema[name].dataType
+            if isinstance(dtype, T.BooleanType):
+                value = value.cast("int")
+            elif not isinstance(dtype, T.NumericType):
+                raise ConfigError(f"priority: '-{name}' needs a numeric column, got {dtype}")
+            value = -value
+        fields += [F.col(name).isNull().alias(f"k{i}_null"), value.alias(f"k{i}")]
+    return F.struct(*fields, F.col("id").alias("id"))
+
+
+def cluster_info(sigs: DataFrame, labels: DataFrame, priority: list[str]) -> DataFrame:
+    """Per document with an edge: ``dup_cluster``, ``dup_cluster_size`` and ``_survivor``.
+
+    ``labels`` holds ``(id, component)``; ``sigs`` supplies the priority columns.
+    """
+    members = labels.withColumnRenamed("component", "dup_cluster").join(
+        sigs.drop("signature", "band_keys"), "id")
+    clusters = members.groupBy("dup_cluster").agg(
+        F.count(F.lit(1)).alias("dup_cluster_size"),
+        F.min(survivor_key(priority, members.schema)).getField("id").alias("_survivor"),
+    )
+    return members.select("id", "dup_cluster").join(clusters, "dup_cluster")
+
+
+def checkpointer(ctx: RunContext) -> Callable[[DataFrame], DataFrame]:
+    """Eager reliable checkpoints when a checkpoint directory is known, else local ones.
+
+    Local checkpoints live in executor storage: cheaper, but a lost executor fails
+    the job instead of recomputing; set ``ctx.checkpoint_dir`` (or the Spark
+    context's checkpoint directory) on clusters.
+    """
+    sc = ctx.spark.sparkContext
+    if ctx.checkpoint_dir:
+        sc.setCheckpointDir(ctx.checkpoint_dir)
+    if sc.getCheckpointDir():
+        return lambda frame: frame.checkpoint(eager=True)
+    return lambda frame: frame.localCheckpoint(eager=True)
