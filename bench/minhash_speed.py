@@ -1,7 +1,7 @@
 """MinHash dedup speed: docs/s/core for signatures alone and for the whole stage.
 
     .venv/bin/python bench/minhash_speed.py [--docs 100000 [1000000 ...]] [--master local[2]]
-        [--corpus-dir DIR]
+        [--driver-memory 4g] [--corpus-dir DIR]
 
 1. Signature kernel alone, in this process on one core: C4 documents
    (../shared/data, ~2.2 kB each), normalisation + 5-gram shingles + 14×8
@@ -125,7 +125,7 @@ def kernel_alone(repeat: int) -> None:
           f"docs/s/core ({len(texts) / wall:,.0f} docs/s wall)")
 
 
-def stage_runs(sizes: list[int], master: str, corpus_dir: Path) -> None:
+def stage_runs(sizes: list[int], master: str, corpus_dir: Path, driver_memory: str) -> None:
     from pyspark import StorageLevel
     from winnow import config, readers, synth
     from winnow.pipeline import annotate
@@ -133,7 +133,8 @@ def stage_runs(sizes: list[int], master: str, corpus_dir: Path) -> None:
     from winnow.session import build_session
     from winnow.stage import RunContext
 
-    spark = build_session(master, app_name="minhash-bench", profile="local")
+    spark = build_session(master, app_name="minhash-bench", profile="local",
+                          extra={"spark.driver.memory": driver_memory})
     cores = spark.sparkContext.defaultParallelism if master == "local[*]" else int(
         master.split("[")[1].rstrip("]"))
     cfg = config.load(ROOT / "conf" / "recipes" / "minhash.yaml")
@@ -171,15 +172,17 @@ def main() -> None:
     parser.add_argument("--docs", type=int, nargs="*", default=[100_000])
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--repeat", type=int, default=20, help="C4 copies for the kernel")
+    parser.add_argument("--driver-memory", default="4g",
+                        help="JVM heap of the local driver/executor (conf/spark/local.yaml: 4g)")
     parser.add_argument("--corpus-dir", default=None,
                         help="where synth corpora are generated/reused (default: a temp dir)")
     args = parser.parse_args()
     kernel_alone(args.repeat)
     if args.corpus_dir:
-        stage_runs(args.docs, args.master, Path(args.corpus_dir))
+        stage_runs(args.docs, args.master, Path(args.corpus_dir), args.driver_memory)
     else:
         with tempfile.TemporaryDirectory(prefix="winnow-minhash-") as tmp:
-            stage_runs(args.docs, args.master, Path(tmp))
+            stage_runs(args.docs, args.master, Path(tmp), args.driver_memory)
 
 
 if __name__ == "__main__":

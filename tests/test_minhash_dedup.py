@@ -229,12 +229,16 @@ def test_candidate_pairs_match_datasketch(spark):
     assert len(theirs) > 50
     assert len(ours & theirs) / len(ours | theirs) >= 0.99
 
-    local = lambda f: f.localCheckpoint()  # noqa: E731
-    labels, _ = connected_components(star_edges(bands, local), local)
+    labels, _ = connected_components(star_edges(bands, _local), _local)
     ours_cc = dict(labels.collect())
     bands.unpersist()
+    assert set(ours_cc) == {doc_id for pair in theirs for doc_id in pair}
     for a, b in theirs:
         assert ours_cc[a] == ours_cc[b]
+
+
+def _local(frame):
+    return frame.localCheckpoint(eager=True)
 
 
 @pytest.mark.parametrize(
