@@ -128,7 +128,11 @@ def apply_rules(df: DataFrame, stages: list[SignalStage]) -> DataFrame:
 def annotate(
     df: DataFrame, stages: list[Stage], ctx: RunContext, progress: Progress
 ) -> tuple[DataFrame, StageTiming, list[DataFrame]]:
-    """Apply all stages; return the final persisted frame, timings and what to unpersist."""
+    """Apply all stages; return the final persisted frame, timings and what to unpersist.
+
+    Only the latest materialised frame stays cached, so memory holds one copy of
+    the annotated corpus at a time.
+    """
     sc = ctx.spark.sparkContext
     accumulators = {s.name: sc.accumulator(0.0) for s in stages}
     accumulators["_rows"] = sc.accumulator(0)
@@ -142,6 +146,9 @@ def annotate(
         n = frame.count()
         crash_point("signals")
         timing.wall[label] = time.perf_counter() - t0
+        # The new frame is cached now; its predecessors' copies only cost memory.
+        while persisted:
+            persisted.pop().unpersist()
         persisted.append(frame)
         progress.done(label, n, timing.wall[label])
         return frame

@@ -157,17 +157,11 @@ def signal_columns(df: DataFrame, stages: list[Stage]) -> list[str]:
     for s in stages:
         if isinstance(s, SignalStage) and s.mode != "off":
             names += [f.name for f in s.output_fields()]
-    names += [c for c in getattr_columns(stages) if c in types]
     seen: list[str] = []
     for n in names:
         if n in types and isinstance(types[n], numeric) and n not in seen:
             seen.append(n)
     return seen
-
-
-def getattr_columns(stages: list[Stage]) -> list[str]:
-    """Numeric columns frame stages declare as signals (e.g. ``dup_cluster_size``)."""
-    return [c for s in stages for c in getattr(s, "signal_columns", lambda: [])()]
 
 
 def signals_table(df: DataFrame, stages: list[Stage], run_id: str) -> list[tuple]:
