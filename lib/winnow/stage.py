@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
     from winnow.text.words import Tokens
 
@@ -165,6 +165,17 @@ class FrameStage(Stage):
 
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         raise NotImplementedError
+
+    def reject(self, df: DataFrame, cond: Column, rule: str, survivor: Column) -> DataFrame:
+        """Where ``cond`` holds, set ``reason`` (``family:rule``), ``stage`` and
+        ``duplicate_of`` = ``survivor``; other rows keep their values."""
+        from pyspark.sql import functions as F
+
+        return df.withColumns({
+            "duplicate_of": F.when(cond, survivor).otherwise(F.col("duplicate_of")),
+            "stage": F.when(cond, F.lit(self.name)).otherwise(F.col("stage")),
+            "reason": F.when(cond, F.lit(self.reason(rule))).otherwise(F.col("reason")),
+        })
 
     def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
         """Nightly mode: dedup keys of this run's kept documents (index name -> rows).

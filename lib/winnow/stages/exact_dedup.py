@@ -12,22 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from winnow.stage import FrameStage, RunContext, register
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
-
-
-def mark(df: DataFrame, cond: Column, reason: str, stage: str, survivor: Column) -> DataFrame:
-    """Set reason, stage and duplicate_of where ``cond`` holds."""
-    return df.withColumns({
-        "duplicate_of": F.when(cond, survivor).otherwise(F.col("duplicate_of")),
-        "stage": F.when(cond, F.lit(stage)).otherwise(F.col("stage")),
-        "reason": F.when(cond, F.lit(reason)).otherwise(F.col("reason")),
-    })
 
 
 @register
@@ -44,8 +34,8 @@ class ExactDedup(FrameStage):
             first = published.groupBy("text_hash").agg(F.min("id").alias("_published"))
             hashed = hashed.join(first, "text_hash", "left")
             hit = F.col("reason").isNull() & F.col("_published").isNotNull()
-            hashed = mark(hashed, hit, self.reason("duplicate_of_published"), self.name,
-                          F.col("_published")).drop("_published")
+            hashed = self.reject(hashed, hit, "duplicate_of_published",
+                                 F.col("_published")).drop("_published")
         groups = (
             hashed.where(F.col("reason").isNull())
             .groupBy("text_hash")
@@ -55,8 +45,8 @@ class ExactDedup(FrameStage):
         if not filtering:
             return out.drop("_survivor")
         is_copy = F.col("reason").isNull() & (F.col("_survivor") != F.col("id"))
-        return mark(out, is_copy, self.reason("exact_duplicate"), self.name,
-                    F.col("_survivor")).drop("_survivor")
+        return self.reject(out, is_copy, "exact_duplicate", F.col("_survivor")).drop(
+            "_survivor")
 
     def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
         return {"exact": df.where(F.col("reason").isNull()).select("text_hash", "id")}

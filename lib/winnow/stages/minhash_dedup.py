@@ -133,13 +133,7 @@ class MinhashDedup(FrameStage):
         })
         if self.mode == "filter":
             is_dup = F.col("_in_lsh") & (F.col("id") != F.coalesce("_survivor", "id"))
-            out = out.withColumns({
-                "duplicate_of": F.when(is_dup, F.col("_survivor")).otherwise(
-                    F.col("duplicate_of")),
-                "stage": F.when(is_dup, F.lit(self.name)).otherwise(F.col("stage")),
-                "reason": F.when(is_dup, F.lit(self.reason("near_duplicate"))).otherwise(
-                    F.col("reason")),
-            })
+            out = self.reject(out, is_dup, "near_duplicate", F.col("_survivor"))
         return out.drop("_unshingled", "_in_lsh", "_survivor")
 
     def signature_frame(self, df: DataFrame, priority: list[str]) -> DataFrame:
