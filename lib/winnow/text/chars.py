@@ -64,3 +64,48 @@ def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     # surrogatepass: lone surrogates (from JSON escapes) are code points like any other.
     data = "".join(texts).encode("utf-32-le", "surrogatepass")
     return np.frombuffer(data, dtype=np.uint32), offsets
+
+
+# spaCy-style affix classes (see ``winnow.text.words``): one more table of flags.
+A_PREFIX = np.uint8(1)  # a character split off the front of a chunk
+A_SUFFIX = np.uint8(2)  # a character split off the end of a chunk
+A_ICON = np.uint8(4)  # Unicode So (emoji, dingbats) except the degree sign: always split
+A_CURRENCY = np.uint8(8)  # currency signs
+A_LOWER = np.uint8(16)  # lowercase or uncased letter
+A_UPPER = np.uint8(32)  # uppercase or uncased letter
+A_QUOTE = np.uint8(64)  # quotation marks and CJK brackets
+A_DOT_AFTER = np.uint8(128)  # a final "." after this character is split off
+
+#: Punctuation split off either end of a chunk (never from its inside).
+AFFIX_PUNCT = "…,:;!?¿؟¡()[]{}<>_#*&。？！，、；：～·।،۔؛٪"
+#: Quotation marks and brackets, split off either end.
+AFFIX_QUOTES = "'\"”“`‘´’‚„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"
+CURRENCY_SIGNS = "$£€¥฿₽﷼" + "".join(map(chr, range(0x20A0, 0x20C0)))
+
+
+@cache
+def affix_table() -> np.ndarray:
+    """Affix flags (``A_PREFIX | A_SUFFIX | …``) for code points below ``LIMIT``."""
+    table = np.zeros(LIMIT, dtype=np.uint8)
+    chars = "".join(map(chr, range(LIMIT)))
+    icons = [m.start() for m in regex.finditer(r"\p{So}", chars) if chars[m.start()] != "°"]
+    table[np.asarray(icons, dtype=np.int64)] |= A_ICON | A_PREFIX | A_SUFFIX
+    for c in AFFIX_PUNCT + AFFIX_QUOTES + "—–":
+        table[ord(c)] |= A_PREFIX | A_SUFFIX
+    for c in "§%=":
+        table[ord(c)] |= A_PREFIX
+    for c in CURRENCY_SIGNS:
+        table[ord(c)] |= A_CURRENCY | A_PREFIX
+    for c in AFFIX_QUOTES:
+        table[ord(c)] |= A_QUOTE
+    for c in AFFIX_PUNCT + AFFIX_QUOTES + "%²-+|(?:)" + "0123456789":
+        table[ord(c)] |= A_DOT_AFTER
+    for cp in range(LIMIT):
+        c = chars[cp]
+        if c.isalpha():
+            lower, upper = c.islower(), c.isupper()
+            if lower or not upper:
+                table[cp] |= A_LOWER | A_DOT_AFTER
+            if upper or not lower:
+                table[cp] |= A_UPPER
+    return table

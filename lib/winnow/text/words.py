@@ -1,31 +1,43 @@
 """Word tokenisation shared by every heuristic family: one numba scan per batch.
 
 The Gopher, FineWeb and C4 rules count "words", and the reference implementation
-people compare with (datatrove) counts spaCy's English tokens: punctuation split
-off as tokens of its own, so a comma is a "word" without a letter. The
-definitions below approximate spaCy's rules closely (≥ 99 % agreement of Gopher
-decisions on the C4 sample, see docs/heuristics.md) with a single left-to-right
-scan. At each position, skipping white space, the first matching rule makes the
-token:
+people compare with (datatrove) counts the tokens of spaCy's English tokenizer.
+This module implements the same published rule scheme (spaCy's documented
+algorithm: white space, then prefixes/suffixes, then infixes) with its English
+rule sets, written from their description:
 
-1. a URL: ``http://``, ``https://`` or ``www.`` and what follows up to white space,
-   a quote, ``<>()``; trailing ``.,;:!?`` are left out;
-2. an e-mail address: ``\\w[\\w.+-]*@[\\w-]+(\\.[\\w-]+)+``;
-3. a listed abbreviation with its period (``Mr.``, ``Inc.``, ``Calif.`` …) or
-   initials (``U.S.``, ``e.g.``, ``J.``), not followed by a word character;
-4. a word: a run of ``\\w`` continued across ``.`` or ``,`` before a word character
-   (``3.5``, ``1,000``, ``example.com``), ``:`` or ``/`` before a digit (``7:05``,
-   ``1/2``), ``&`` (``AT&T``), a hyphen between a letter and a digit
-   (``covid-19``), an apostrophe that does not start a clitic (``O'Brien``); a
-   trailing hyphen before white space stays (``non-``). Hyphens between words
-   split (``well-known`` is three tokens), as in spaCy;
-5. a clitic: an apostrophe and the word run after it (``'s``, ``'t``);
-6. a run of two or more ``.`` or ``-`` (an ellipsis, a dash);
-7. any other single character.
+1. The text is cut at white space (``str.isspace``) into chunks.
+2. A chunk that is a special case (an abbreviation with its period: ``Mr.``,
+   ``e.g.``, ``a.`` — ``SPECIAL_CASES``) is one token. Otherwise, repeatedly, one
+   prefix and one suffix are split off it — unless what remains is a special case:
 
-Word characters are Unicode's ``\\w`` (with combining marks), white space is
-``str.isspace``. ``TOKEN_PATTERN`` is the same definition as one regular
-expression for the ``regex`` module (slow; the tests' independent reference).
+   * prefixes: punctuation ``AFFIX_PUNCT``, quotes and brackets ``AFFIX_QUOTES``,
+     currency signs (and ``US$``, ``C$``, ``A$``), symbols (Unicode So, emoji),
+     ``§ % = — –``, ``+`` not before a digit, a run of two or more ``.``;
+   * suffixes (the longest that ends the chunk): the same punctuation, quotes and
+     symbols, ``— –``, ``'s``/``’s``, a run of ``..``; after a digit also ``+``,
+     a currency sign or a unit (``km``, ``%``, ``GB`` … ``UNITS``); a ``.`` after
+     a lowercase (or uncased) letter, a digit, punctuation, a quote or ``%²-+``, or
+     after two uppercase letters.
+3. What remains is one token if it is a special case or a URL/e-mail address
+   (``_url_end``: optional ``scheme://``, optional ``user@``, host labels, a
+   lowercase top-level domain, optional ``:port`` and ``/path``); else it is
+   split at infixes, each its own token: ``..``, ``…``, a symbol, ``+-*^`` between
+   digits, ``.`` between a lowercase letter and an uppercase one, ``,`` between
+   letters, a hyphen (``- – — -- --- —— ~``) between a letter or digit and a
+   letter, ``: < > = /`` between a letter or digit and a letter. A ``.`` infix
+   whose left part with it is a special case stays on it (``a.C.`` → ``a.``
+   ``C.``).
+4. A final clitic ``'t 're 've 'll 'd 'm`` after letters is its own token
+   (``don't`` → ``don`` ``'t``; spaCy lists such words and splits ``do`` ``n't``:
+   the same count and characters).
+
+So, as in spaCy, punctuation inside a chunk stays in the token (``and/or``,
+``title[edit``, a Chinese clause with its commas), and only punctuation at a
+chunk's ends, or a listed infix, is a token of its own. Not followed: spaCy's
+emoticon and contraction lists beyond clitics (``cannot`` → ``can`` ``not``), and
+its multi-token special cases found inside chunks. ``reference_tokens`` is the
+same definition in plain Python (the tests' reference for the numba scanner).
 """
 
 from __future__ import annotations
@@ -37,35 +49,50 @@ import numba
 import numpy as np
 
 from winnow.text.chars import (
+    A_CURRENCY,
+    A_DOT_AFTER,
+    A_ICON,
+    A_LOWER,
+    A_PREFIX,
+    A_QUOTE,
+    A_SUFFIX,
+    A_UPPER,
+    AFFIX_PUNCT,
+    AFFIX_QUOTES,
     ALPHA,
-    DIGIT,
+    CURRENCY_SIGNS,
     LIMIT,
     PUNCT,
     SPACE,
     TERM,
-    WORD,
+    affix_table,
     char_table,
     codepoints,
 )
 
-#: Abbreviations kept with their period, as spaCy's English tokenizer exceptions do.
-ABBREVIATIONS = (
-    "Mr Mrs Ms Dr Prof St Jr Sr Inc Ltd Co Corp Bros Gen Gov Rep Sen Rev vs "
-    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec "
-    "Ark Calif Fla Ill Mass Mich Minn Miss Pa Tenn Va Wash"
-).split()
-
-_ABBREV_MAX = max(map(len, ABBREVIATIONS))
-
-TOKEN_PATTERN = r"""
-  (?:https?://|www\.)[^\s\x1c-\x1f"'<>()]+[^\s\x1c-\x1f"'<>().,;:!?]
-| \w[\w.+-]*@[\w-]+(?:\.[\w-]+)+
-| (?:ABBREVIATIONS)\.(?!\w)
-| (?:[A-Za-z]\.)+(?!\w)
-| \w+(?:[.,]\w+|[:/]\d\w*|&\w+|(?<=[^\W\d])-\d\w*|['’](?!(?i:s|t|re|ve|ll|d|m)(?!\w))\w+)*
-  (?:-(?![^\s\x1c-\x1f]))?
-| ['’]\w+ | \.{2,} | -{2,} | [^\s\x1c-\x1f]
-""".replace("ABBREVIATIONS", "|".join(sorted(ABBREVIATIONS, key=len, reverse=True)))
+#: Abbreviations that keep their period (spaCy's English tokenizer exceptions).
+SPECIAL_CASES = tuple(
+    f"{w}." for w in (
+        "Adm Ak Ala Apr Ariz Ark Aug Bros Calif Co Colo Conn Corp Dec Del Dr Feb Fla Ga Gen "
+        "Gov Ia Id Ill Inc Ind Jan Jr Jul Jun Kan Kans Ky La Ltd Mar Mass Md Messrs Mich Minn "
+        "Miss Mo Mont Mr Mrs Ms Mt Neb Nebr Nev Nov Oct Okla Ore Pa Prof Rep Rev Sen Sep Sept "
+        "St Tenn Va Wash Wis co vs "
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z ä ö ü"
+    ).split()
+) + tuple(
+    "a.m. p.m. e.g. E.g. E.G. i.e. I.e. I.E. Ph.D. v.s. D.C. N.C. N.D. N.H. N.J. N.M. N.Y. "
+    "S.C.".split()
+)
+#: Units split off after a number (``10km`` → ``10`` ``km``).
+UNITS = tuple(
+    "km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz "
+    "m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K % км км² км³ м м² м³ дм "
+    "дм² дм³ см см² см³ мм мм² мм³ нм кг г мг м/с км/ч кПа Па мбар Кб КБ кб Мб МБ мб Гб ГБ "
+    "гб Тб ТБ тб".split()
+)
+_CURRENCY_WORDS = ("US$", "C$", "A$")
+_HYPHENS = ("-", "–", "—", "--", "---", "——", "~")  # in this order, as spaCy tries them
+_CLITICS = ("t", "re", "ve", "ll", "d", "m")
 
 # Token flags.
 T_ALPHA = np.uint8(1)  # has a letter (Gopher's "word with an alphabetic character")
@@ -115,7 +142,7 @@ def tokenize(texts: list[str]) -> Tokens:
     """Tokenise a batch of texts (see the module docstring for the rules)."""
     cps, text_offsets = codepoints(texts)
     table = char_table()
-    abbrev_cps, abbrev_offsets = _abbreviations()
+    lists = _lists()
     capacity = len(cps) // 3 + 64
     while True:
         starts = np.empty(capacity, dtype=np.int64)
@@ -123,7 +150,7 @@ def tokenize(texts: list[str]) -> Tokens:
         hashes = np.empty(capacity, dtype=np.uint64)
         flags = np.empty(capacity, dtype=np.uint8)
         tok_offsets = np.empty(len(texts) + 1, dtype=np.int64)
-        n = _scan(cps, text_offsets, table, abbrev_cps, abbrev_offsets,
+        n = _scan(cps, text_offsets, table, affix_table(), *lists,
                   starts, ends, hashes, flags, tok_offsets)
         if n >= 0:
             return Tokens(cps, text_offsets, tok_offsets, starts[:n], ends[:n],
@@ -138,13 +165,209 @@ def token_hash(word: str) -> np.uint64:
 
 
 @cache
-def _abbreviations() -> tuple[np.ndarray, np.ndarray]:
-    return codepoints(list(ABBREVIATIONS))
+def _lists() -> tuple[np.ndarray, ...]:
+    special_cps, special_offsets = codepoints(list(SPECIAL_CASES))
+    unit_cps, unit_offsets = codepoints(list(UNITS))
+    return special_cps, special_offsets, unit_cps, unit_offsets
 
 
-@numba.njit(cache=True)
-def _cls(table: np.ndarray, c: np.uint32) -> np.uint8:
-    return table[c] if c < table.shape[0] else np.uint8(0)
+# --- The definition in plain Python (slow; the tests' reference) -----------------
+
+_PUNCT_CHARS = frozenset(AFFIX_PUNCT)
+_QUOTE_CHARS = frozenset(AFFIX_QUOTES)
+_CURRENCY = frozenset(CURRENCY_SIGNS)
+
+
+def _icon(c: str) -> bool:
+    return bool(affix_table()[ord(c)] & A_ICON) if ord(c) < LIMIT else False
+
+
+def _lower(c: str) -> bool:
+    return c.isalpha() and (c.islower() or not c.isupper())
+
+
+def _upper(c: str) -> bool:
+    return c.isalpha() and (c.isupper() or not c.islower())
+
+
+def _digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def _ref_prefix_len(s: str) -> int:
+    c = s[0]
+    if c in _PUNCT_CHARS or c in _QUOTE_CHARS or c in _CURRENCY or c in "§%=—–" or _icon(c):
+        return 1
+    if c == "+" and not (len(s) > 1 and _digit(s[1])):
+        return 1
+    if s.startswith(".."):
+        return len(s) - len(s.lstrip("."))
+    for w in _CURRENCY_WORDS:
+        if s.startswith(w):
+            return len(w)
+    return 0
+
+
+def _ref_suffix_len(s: str) -> int:
+    n = len(s)
+    best = n
+    last = s[-1]
+    if last in _PUNCT_CHARS or last in _QUOTE_CHARS or last in "—–" or _icon(last):
+        best = n - 1
+    if s.endswith(".."):
+        best = min(best, len(s.rstrip(".")))
+    if n >= 2 and s[-2:] in ("'s", "'S", "’s", "’S"):
+        best = min(best, n - 2)
+    if n >= 2 and last == "." and (
+            _digit(s[-2]) or _lower(s[-2]) or s[-2] in _PUNCT_CHARS or s[-2] in _QUOTE_CHARS
+            or s[-2] in "%²-+|(?:)"
+            or (n >= 3 and _upper(s[-2]) and _upper(s[-3]))
+            or (n >= 3 and s[-3] == "°" and s[-2] in "FfCcKk")):
+        best = min(best, n - 1)
+    if n >= 2 and (last == "+" or last in _CURRENCY) and _digit(s[-2]):
+        best = min(best, n - 1)
+    for w in _CURRENCY_WORDS + UNITS:
+        if n > len(w) and s.endswith(w) and _digit(s[-len(w) - 1]):
+            best = min(best, n - len(w))
+    return n - best
+
+
+def _ref_infixes(s: str) -> list[tuple[int, int]]:
+    """Infix matches in ``s``, left to right, not overlapping."""
+    out = []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        prev = s[i - 1] if i else ""
+        nxt = s[i + 1] if i + 1 < n else ""
+        end = 0
+        if c == "." and nxt == ".":
+            end = i + len(s[i:]) - len(s[i:].lstrip("."))
+        elif c == "…" or _icon(c):
+            end = i + 1
+        elif c in "+-*^" and prev and _digit(prev) and nxt and (_digit(nxt) or nxt == "-"):
+            end = i + 1
+        elif c == "." and prev and (_lower(prev) or prev in _QUOTE_CHARS) and nxt and (
+                _upper(nxt) or nxt in _QUOTE_CHARS):
+            end = i + 1
+        elif c == "," and prev.isalpha() and nxt.isalpha():
+            end = i + 1
+        elif c in ":<>=/" and prev and (prev.isalpha() or _digit(prev)) and nxt.isalpha():
+            end = i + 1
+        elif prev and (prev.isalpha() or _digit(prev)):
+            for h in _HYPHENS:
+                if s.startswith(h, i) and i + len(h) < n and s[i + len(h)].isalpha():
+                    end = i + len(h)
+                    break
+        if end:
+            out.append((i, end))
+            i = end
+        else:
+            i += 1
+    return out
+
+
+def _ref_is_url(s: str) -> bool:
+    i = 0
+    k = s.find("://")
+    if k >= 2 and all(c.isalpha() or _digit(c) or c in "_+-." for c in s[:k]):
+        i = k + 3
+    starts = [i] + [j + 1 for j in range(i + 1, len(s)) if s[j] == "@"]
+    return any(_ref_host(s, h) for h in starts)
+
+
+def _ref_label_char(c: str) -> bool:
+    return c.isascii() and c.isalnum() or 0xA1 <= ord(c) <= 0xFFFF
+
+
+def _ref_host(s: str, i: int) -> bool:
+    j = i
+    while j < len(s) and (_ref_label_char(s[j]) or s[j] in "_-."):
+        j += 1
+    host = s[i:j]
+    if "." not in host:
+        return False
+    *labels, tld = host.split(".")
+    if not 2 <= len(tld) <= 63 or not all(_lower(c) for c in tld):
+        return False
+    for label in labels:
+        if not label or len(label) > 64 or not _ref_label_char(label[0]) \
+                or not _ref_label_char(label[-1]):
+            return False
+    rest = s[j:]
+    if rest.startswith(":"):
+        digits = len(rest) - 1 - len(rest[1:].lstrip("0123456789"))
+        if not 2 <= digits <= 5:
+            return False
+        rest = rest[1 + digits:]
+    return not rest or rest[0] in "/?#"
+
+
+def _ref_core(s: str) -> list[str]:
+    if s in SPECIAL_CASES or _ref_is_url(s):
+        return [s]
+    pieces, start = [], 0
+    for a, b in _ref_infixes(s):
+        if a != start:
+            pieces.append(s[start:a])
+        if s[a] == "." and b == a + 1 and a != start and s[start:a] + "." in SPECIAL_CASES:
+            pieces[-1] += "."
+        else:
+            pieces.append(s[a:b])
+        start = b
+    if start < len(s):
+        pieces.append(s[start:])
+    last = pieces[-1]
+    for q in ("'", "’"):
+        k = last.rfind(q)
+        if k > 0 and last[k + 1:].lower() in _CLITICS and last[:k].isalpha():
+            pieces[-1:] = [last[:k], last[k:]]
+            break
+    return pieces
+
+
+def reference_tokens(text: str) -> list[str]:
+    """The tokens of one text, by the rules of the module docstring (plain Python)."""
+    out: list[str] = []
+    for chunk in text.split():
+        s = chunk
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        last_size = -1
+        while s and len(s) != last_size:
+            if s in SPECIAL_CASES:
+                break
+            last_size = len(s)
+            pre = _ref_prefix_len(s)
+            if pre and s[pre:] in SPECIAL_CASES:
+                prefixes.append(s[:pre])
+                s = s[pre:]
+                break
+            suf = _ref_suffix_len(s[pre:]) if s[pre:] else 0
+            if suf and s[:-suf] in SPECIAL_CASES:
+                suffixes.append(s[-suf:])
+                s = s[:-suf]
+                break
+            if pre and suf and pre + suf <= len(s):
+                prefixes.append(s[:pre])
+                suffixes.append(s[-suf:])
+                s = s[pre:-suf]
+            elif pre:
+                prefixes.append(s[:pre])
+                s = s[pre:]
+            elif suf:
+                suffixes.append(s[-suf:])
+                s = s[:-suf]
+            if s in SPECIAL_CASES:
+                break
+        out += prefixes
+        if s:
+            out += _ref_core(s)
+        out += reversed(suffixes)
+    return out
+
+
+# --- The numba scanner -----------------------------------------------------------
 
 
 @numba.njit(cache=True)
@@ -156,201 +379,377 @@ def _hash(cps: np.ndarray, lo: int, hi: int) -> np.uint64:
 
 
 @numba.njit(cache=True)
-def _word_run(cps: np.ndarray, i: int, hi: int, table: np.ndarray) -> int:
-    while i < hi and _cls(table, cps[i]) & WORD:
-        i += 1
-    return i
+def _aff(affix: np.ndarray, c: np.uint32) -> np.uint8:
+    return affix[c] if c < affix.shape[0] else np.uint8(0)
 
 
 @numba.njit(cache=True)
-def _is_ascii_letter(c: np.uint32) -> bool:
-    return (65 <= c <= 90) or (97 <= c <= 122)
-
-
-_HTTPS = np.array([ord(c) for c in "https://"], dtype=np.uint32)
-_HTTP = np.array([ord(c) for c in "http://"], dtype=np.uint32)
-_WWW = np.array([ord(c) for c in "www."], dtype=np.uint32)
+def _is_alpha(table: np.ndarray, c: np.uint32) -> bool:
+    return c < table.shape[0] and table[c] & ALPHA != 0
 
 
 @numba.njit(cache=True)
-def _starts_with(cps: np.ndarray, i: int, hi: int, prefix: np.ndarray) -> bool:
-    if i + prefix.shape[0] > hi:
+def _is_digit(c: np.uint32) -> bool:
+    return 48 <= c <= 57
+
+
+@numba.njit(cache=True)
+def _equals(cps, lo, hi, ref_cps, ref_offsets, k) -> bool:
+    a, b = ref_offsets[k], ref_offsets[k + 1]
+    if b - a != hi - lo:
         return False
-    for k in range(prefix.shape[0]):
-        if cps[i + k] != prefix[k]:
+    for m in range(b - a):
+        if ref_cps[a + m] != cps[lo + m]:
             return False
     return True
 
 
 @numba.njit(cache=True)
-def _url_end(cps: np.ndarray, i: int, hi: int, table: np.ndarray) -> int:
-    """End of a URL token starting at ``i``, or -1."""
-    p = 0
-    if _starts_with(cps, i, hi, _HTTPS):
-        p = 8
-    elif _starts_with(cps, i, hi, _HTTP):
-        p = 7
-    elif _starts_with(cps, i, hi, _WWW):
-        p = 4
-    if p == 0:
-        return -1
-    j = i + p
-    while j < hi:
-        c = cps[j]
-        if _cls(table, c) & SPACE or c == 34 or c == 39 or c == 60 or c == 62 or c == 40 \
-                or c == 41:  # " ' < > ( )
-            break
-        j += 1
-    while j > i + p:
-        c = cps[j - 1]
-        if c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63:  # . , ; : ! ?
-            j -= 1
-        else:
-            break
-    return j if j - (i + p) >= 2 else -1
-
-
-@numba.njit(cache=True)
-def _email_end(cps: np.ndarray, i: int, hi: int, table: np.ndarray) -> int:
-    """End of an e-mail token starting at word character ``i``, or -1."""
-    k = i + 1
-    while k < hi and (_cls(table, cps[k]) & WORD or cps[k] == 46 or cps[k] == 43
-                      or cps[k] == 45):
-        k += 1
-    if k >= hi or cps[k] != 64:  # @
-        return -1
-    m = k + 1
-    while m < hi and (_cls(table, cps[m]) & WORD or cps[m] == 45):
-        m += 1
-    if m == k + 1:
-        return -1
-    parts = 0
-    while m + 1 < hi and cps[m] == 46 and (_cls(table, cps[m + 1]) & WORD or cps[m + 1] == 45):
-        m += 2
-        while m < hi and (_cls(table, cps[m]) & WORD or cps[m] == 45):
-            m += 1
-        parts += 1
-    return m if parts > 0 else -1
-
-
-@numba.njit(cache=True)
-def _is_abbreviation(cps: np.ndarray, i: int, j: int, abbrev_cps: np.ndarray,
-                     abbrev_offsets: np.ndarray) -> bool:
-    for a in range(abbrev_offsets.shape[0] - 1):
-        lo, hi = abbrev_offsets[a], abbrev_offsets[a + 1]
-        if hi - lo != j - i:
-            continue
-        same = True
-        for k in range(hi - lo):
-            if abbrev_cps[lo + k] != cps[i + k]:
-                same = False
-                break
-        if same:
+def _is_special(cps, lo, hi, special_cps, special_offsets) -> bool:
+    if hi - lo < 2 or hi - lo > 7 or cps[hi - 1] != 46:  # all special cases end in "."
+        return False
+    for k in range(special_offsets.shape[0] - 1):
+        if _equals(cps, lo, hi, special_cps, special_offsets, k):
             return True
     return False
 
 
 @numba.njit(cache=True)
-def _is_clitic(cps: np.ndarray, i: int, j: int) -> bool:
-    """True if ``cps[i:j]`` is, ignoring case, s, t, re, ve, ll, d or m."""
-    n = j - i
-    a = cps[i] | np.uint32(32) if n >= 1 and _is_ascii_letter(cps[i]) else cps[i]
-    if n == 1:
-        # re's case-insensitive "s" also matches U+017F LATIN SMALL LETTER LONG S.
-        return a == 115 or a == 116 or a == 100 or a == 109 or cps[i] == 0x17F
-    if n == 2 and _is_ascii_letter(cps[i + 1]):
-        b = cps[i + 1] | np.uint32(32)
-        return (a == 114 and b == 101) or (a == 118 and b == 101) or (a == 108 and b == 108)
+def _currency_word(cps, i, hi) -> int:
+    """Length of ``US$``, ``C$`` or ``A$`` at ``i``, else 0."""
+    if i + 2 < hi and cps[i] == 85 and cps[i + 1] == 83 and cps[i + 2] == 36:
+        return 3
+    if i + 1 < hi and (cps[i] == 67 or cps[i] == 65) and cps[i + 1] == 36:
+        return 2
+    return 0
+
+
+@numba.njit(cache=True)
+def _prefix_len(cps, lo, hi, affix) -> int:
+    c = cps[lo]
+    if _aff(affix, c) & A_PREFIX:
+        return 1
+    if c == 43 and not (lo + 1 < hi and _is_digit(cps[lo + 1])):  # +
+        return 1
+    if c == 46 and lo + 1 < hi and cps[lo + 1] == 46:  # ..
+        j = lo
+        while j < hi and cps[j] == 46:
+            j += 1
+        return j - lo
+    return _currency_word(cps, lo, hi)
+
+
+@numba.njit(cache=True)
+def _suffix_len(cps, lo, hi, table, affix, unit_cps, unit_offsets) -> int:
+    n = hi - lo
+    best = hi
+    last = cps[hi - 1]
+    fl = _aff(affix, last)
+    if fl & (A_SUFFIX | A_ICON):
+        best = hi - 1
+    if n >= 2 and last == 46 and cps[hi - 2] == 46:
+        j = hi
+        while j > lo and cps[j - 1] == 46:
+            j -= 1
+        best = min(best, j)
+    if n < 2:
+        return hi - best
+    prev = cps[hi - 2]
+    if (last == 115 or last == 83) and (prev == 39 or prev == 0x2019):  # 's ’s
+        best = min(best, hi - 2)
+    if last == 46 and (_aff(affix, prev) & A_DOT_AFTER or (
+            n >= 3 and _aff(affix, prev) & A_UPPER and _aff(affix, cps[hi - 3]) & A_UPPER) or (
+            n >= 3 and cps[hi - 3] == 0xB0 and (prev == 70 or prev == 102 or prev == 67
+                                                or prev == 99 or prev == 75 or prev == 107))):
+        best = min(best, hi - 1)
+    if (last == 43 or fl & A_CURRENCY) and _is_digit(prev):
+        best = min(best, hi - 1)
+    # A unit or US$/C$/A$ after a digit: only when a digit is at most 5 back.
+    near = False
+    for k in range(max(lo, hi - 6), hi - 1):
+        if _is_digit(cps[k]):
+            near = True
+    if near:
+        for k in range(max(lo + 1, hi - 3), hi - 1):
+            w = _currency_word(cps, k, hi)
+            if w and k + w == hi and _is_digit(cps[k - 1]):
+                best = min(best, k)
+        for u in range(unit_offsets.shape[0] - 1):
+            m = unit_offsets[u + 1] - unit_offsets[u]
+            k = hi - m
+            if k - 1 >= lo and _is_digit(cps[k - 1]) and _equals(cps, k, hi, unit_cps,
+                                                                  unit_offsets, u):
+                best = min(best, k)
+    return hi - best
+
+
+@numba.njit(cache=True)
+def _label_char(c: np.uint32) -> bool:
+    return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or (0xA1 <= c <= 0xFFFF)
+
+
+@numba.njit(cache=True)
+def _host_ok(cps, i, hi, affix) -> bool:
+    """A host (labels, a lowercase TLD), optional :port, then nothing or [/?#]…"""
+    j = i
+    while j < hi and (_label_char(cps[j]) or cps[j] == 95 or cps[j] == 45 or cps[j] == 46):
+        j += 1
+    dot = -1
+    for k in range(i, j):
+        if cps[k] == 46:
+            dot = k
+    if dot < 0:
+        return False
+    tld = j - dot - 1
+    if tld < 2 or tld > 63:
+        return False
+    for k in range(dot + 1, j):
+        if not _aff(affix, cps[k]) & A_LOWER:
+            return False
+    start = i
+    for k in range(i, dot + 1):
+        if cps[k] == 46:
+            if k == start or k - start > 64 or not _label_char(cps[start]) \
+                    or not _label_char(cps[k - 1]):
+                return False
+            start = k + 1
+    if j < hi and cps[j] == 58:  # :port
+        m = j + 1
+        while m < hi and _is_digit(cps[m]):
+            m += 1
+        if m - j - 1 < 2 or m - j - 1 > 5:
+            return False
+        j = m
+    return j == hi or cps[j] == 47 or cps[j] == 63 or cps[j] == 35
+
+
+@numba.njit(cache=True)
+def _is_url(cps, lo, hi, table, affix) -> bool:
+    i = lo
+    k = lo
+    while k < hi and (_is_alpha(table, cps[k]) or _is_digit(cps[k]) or cps[k] == 95
+                      or cps[k] == 43 or cps[k] == 45 or cps[k] == 46):
+        k += 1
+    if k - lo >= 2 and k + 2 < hi and cps[k] == 58 and cps[k + 1] == 47 and cps[k + 2] == 47:
+        i = k + 3
+    if _host_ok(cps, i, hi, affix):
+        return True
+    for j in range(i + 1, hi):
+        if cps[j] == 64 and _host_ok(cps, j + 1, hi, affix):  # user@host
+            return True
     return False
 
 
 @numba.njit(cache=True)
-def _period_end(cps: np.ndarray, i: int, j: int, hi: int, table: np.ndarray,
-                abbrev_cps: np.ndarray, abbrev_offsets: np.ndarray) -> int:
-    """End of an abbreviation or initials at word ``cps[i:j]`` followed by ``.``, or -1."""
-    if (j + 1 >= hi or not _cls(table, cps[j + 1]) & WORD) and _is_abbreviation(
-            cps, i, j, abbrev_cps, abbrev_offsets):
-        return j + 1
-    if j == i + 1 and _is_ascii_letter(cps[i]):
-        k = i
-        while k + 1 < hi and _is_ascii_letter(cps[k]) and cps[k + 1] == 46:
-            k += 2
-        if k >= hi or not _cls(table, cps[k]) & WORD:
-            return k
+def _infix_end(cps, i, lo, hi, table, affix) -> int:
+    """End of the infix at ``i`` of the core ``cps[lo:hi]``, or 0."""
+    c = cps[i]
+    has_prev = i > lo
+    has_next = i + 1 < hi
+    prev = cps[i - 1] if has_prev else np.uint32(0)
+    nxt = cps[i + 1] if has_next else np.uint32(0)
+    if c == 46 and nxt == 46 and has_next:
+        j = i
+        while j < hi and cps[j] == 46:
+            j += 1
+        return j
+    if c == 0x2026 or _aff(affix, c) & A_ICON:
+        return i + 1
+    if not has_prev or not has_next:
+        return 0
+    if (c == 43 or c == 45 or c == 42 or c == 94) and _is_digit(prev) and (
+            _is_digit(nxt) or nxt == 45):
+        return i + 1
+    if c == 46 and _aff(affix, prev) & (A_LOWER | A_QUOTE) and _aff(affix, nxt) & (
+            A_UPPER | A_QUOTE):
+        return i + 1
+    if c == 44 and _is_alpha(table, prev) and _is_alpha(table, nxt):
+        return i + 1
+    left = _is_alpha(table, prev) or _is_digit(prev)
+    if (c == 58 or c == 60 or c == 62 or c == 61 or c == 47) and left and _is_alpha(table, nxt):
+        return i + 1
+    if left:
+        # - – — -- --- —— ~ (spaCy tries them in this order)
+        if c == 45:
+            if _is_alpha(table, nxt):
+                return i + 1
+            if nxt == 45:
+                if i + 2 < hi and _is_alpha(table, cps[i + 2]):
+                    return i + 2
+                if i + 3 < hi and cps[i + 2] == 45 and _is_alpha(table, cps[i + 3]):
+                    return i + 3
+        elif c == 0x2013 or c == 0x7E:
+            if _is_alpha(table, nxt):
+                return i + 1
+        elif c == 0x2014:
+            if _is_alpha(table, nxt):
+                return i + 1
+            if nxt == 0x2014 and i + 2 < hi and _is_alpha(table, cps[i + 2]):
+                return i + 2
+    return 0
+
+
+@numba.njit(cache=True)
+def _clitic_start(cps, lo, hi, table) -> int:
+    """Start of a final clitic ('t 're 've 'll 'd 'm) after letters in ``cps[lo:hi]``, or -1."""
+    for n in range(1, 3):
+        k = hi - n - 1
+        if k <= lo or not (cps[k] == 39 or cps[k] == 0x2019):
+            continue
+        a = cps[k + 1] | np.uint32(32) if cps[k + 1] < 128 else np.uint32(0)
+        ok = False
+        if n == 1:
+            ok = a == 116 or a == 100 or a == 109  # t d m
+        else:
+            b = cps[k + 2] | np.uint32(32) if cps[k + 2] < 128 else np.uint32(0)
+            ok = (a == 114 and b == 101) or (a == 118 and b == 101) or (a == 108 and b == 108)
+        if not ok:
+            continue
+        for m in range(lo, k):
+            if not _is_alpha(table, cps[m]):
+                return -1
+        return k
     return -1
 
 
 @numba.njit(cache=True)
-def _token_end(cps: np.ndarray, i: int, hi: int, table: np.ndarray, abbrev_cps: np.ndarray,
-               abbrev_offsets: np.ndarray) -> int:
-    """End of the token starting at the non-space code point ``i``."""
-    c = cps[i]
-    if (c == 104 and i + 1 < hi and cps[i + 1] == 116) or (
-            c == 119 and i + 1 < hi and cps[i + 1] == 119):  # ht…, ww…
-        e = _url_end(cps, i, hi, table)
-        if e > 0:
-            return e
-    f = table[c] if c < _LIMIT else 0
-    if f & WORD:
-        j = i + 1
-        while j < hi:
-            cj = cps[j]
-            if not (table[cj] if cj < _LIMIT else 0) & WORD:
-                break
-            j += 1
-        if j == hi:
-            return j
-        d = cps[j]
-        if d == 64 or d == 46 or d == 43 or d == 45:  # @ . + -: maybe an e-mail address
-            k = j
-            while k < hi and (cps[k] == 46 or cps[k] == 43 or cps[k] == 45
-                              or _cls(table, cps[k]) & WORD):
-                k += 1
-            if k < hi and cps[k] == 64:
-                e = _email_end(cps, i, hi, table)
-                if e > 0:
-                    return e
-            if d == 46 and j - i <= _ABBREV_MAX and _is_ascii_letter(c):
-                e = _period_end(cps, i, j, hi, table, abbrev_cps, abbrev_offsets)
-                if e > 0:
-                    return e
-        while j + 1 < hi:
-            d = cps[j]
-            n = cps[j + 1]
-            g = table[n] if n < _LIMIT else 0
-            if (d == 46 or d == 44 or d == 38) and g & WORD:  # . , &
-                pass
-            elif (d == 58 or d == 47) and g & DIGIT:  # : /
-                pass
-            elif d == 45 and g & DIGIT and not _cls(table, cps[j - 1]) & DIGIT:  # letter-digit
-                pass
-            elif (d == 39 or d == 0x2019) and g & WORD:  # ' ’
-                r = _word_run(cps, j + 1, hi, table)
-                if _is_clitic(cps, j + 1, r):
-                    break
-            else:
-                break
-            j = _word_run(cps, j + 1, hi, table)
-        if j < hi and cps[j] == 45 and (j + 1 >= hi or _cls(table, cps[j + 1]) & SPACE):
-            j += 1
-        return j
-    if (c == 39 or c == 0x2019) and i + 1 < hi and _cls(table, cps[i + 1]) & WORD:
-        return _word_run(cps, i + 1, hi, table)
-    if (c == 46 or c == 45) and i + 1 < hi and cps[i + 1] == c:  # .. --
-        j = i + 1
-        while j < hi and cps[j] == c:
-            j += 1
-        return j
-    return i + 1
+def _emit(cps, i, j, table, line_start, t, starts, ends, hashes, flags) -> int:
+    """Write token ``cps[i:j]``; return the next token index or -1 if the arrays are full."""
+    if t >= starts.shape[0]:
+        return -1
+    h = _FNV_OFFSET
+    fl = T_SYMBOL
+    for k in range(i, j):
+        ck = cps[k]
+        fk = table[ck] if ck < _LIMIT else 0
+        h = (h ^ np.uint64(ck)) * _FNV_PRIME
+        if fk & ALPHA:
+            fl |= T_ALPHA
+        if not fk & PUNCT:
+            fl &= ~T_SYMBOL
+    if j == i + 1:
+        c = cps[i]
+        if c < _LIMIT and table[c] & TERM:
+            fl |= T_TERM
+    if line_start:
+        fl |= T_LINE_START
+    starts[t] = i
+    ends[t] = j
+    hashes[t] = h
+    flags[t] = fl
+    return t + 1
 
 
 @numba.njit(cache=True)
-def _scan(cps: np.ndarray, text_offsets: np.ndarray, table: np.ndarray,
-          abbrev_cps: np.ndarray, abbrev_offsets: np.ndarray, starts: np.ndarray,
-          ends: np.ndarray, hashes: np.ndarray, flags: np.ndarray,
-          tok_offsets: np.ndarray) -> int:
+def _core(cps, lo, hi, table, affix, special_cps, special_offsets, line_start, t,
+          starts, ends, hashes, flags) -> int:
+    """Emit the tokens of a chunk's core (after prefixes and suffixes)."""
+    if _is_special(cps, lo, hi, special_cps, special_offsets) or _is_url(cps, lo, hi, table,
+                                                                          affix):
+        return _emit(cps, lo, hi, table, line_start, t, starts, ends, hashes, flags)
+    start = lo
+    i = lo
+    while i < hi:
+        e = _infix_end(cps, i, lo, hi, table, affix)
+        if e == 0:
+            i += 1
+            continue
+        if cps[i] == 46 and e == i + 1 and i != start and _is_special(
+                cps, start, i + 1, special_cps, special_offsets):
+            t = _emit(cps, start, i + 1, table, line_start, t, starts, ends, hashes, flags)
+        else:
+            if i != start:
+                t = _emit(cps, start, i, table, line_start, t, starts, ends, hashes, flags)
+                if t < 0:
+                    return t
+                line_start = False
+            t = _emit(cps, i, e, table, line_start, t, starts, ends, hashes, flags)
+        if t < 0:
+            return t
+        line_start = False
+        start = e
+        i = e
+    if start < hi:
+        k = _clitic_start(cps, start, hi, table)
+        if k > start:
+            t = _emit(cps, start, k, table, line_start, t, starts, ends, hashes, flags)
+            if t < 0:
+                return t
+            line_start = False
+            start = k
+        t = _emit(cps, start, hi, table, line_start, t, starts, ends, hashes, flags)
+    return t
+
+
+@numba.njit(cache=True)
+def _chunk(cps, lo, hi, table, affix, special_cps, special_offsets, unit_cps, unit_offsets,
+           suffix_starts, line_start, t, starts, ends, hashes, flags) -> int:
+    """Emit the tokens of the white-space-free chunk ``cps[lo:hi]``."""
+    n_suffixes = 0
+    chunk_end = hi
+    last_size = -1
+    while hi > lo and hi - lo != last_size:
+        if _is_special(cps, lo, hi, special_cps, special_offsets):
+            break
+        last_size = hi - lo
+        pre = _prefix_len(cps, lo, hi, affix)
+        if pre and _is_special(cps, lo + pre, hi, special_cps, special_offsets):
+            t = _emit(cps, lo, lo + pre, table, line_start, t, starts, ends, hashes, flags)
+            if t < 0:
+                return t
+            line_start = False
+            lo += pre
+            break
+        suf = _suffix_len(cps, lo + pre, hi, table, affix, unit_cps, unit_offsets) \
+            if lo + pre < hi else 0
+        if suf and n_suffixes == suffix_starts.shape[0]:
+            suf = 0  # a pathological run of suffixes: the rest stays in the core
+        if suf and _is_special(cps, lo, hi - suf, special_cps, special_offsets):
+            suffix_starts[n_suffixes] = hi - suf
+            n_suffixes += 1
+            hi -= suf
+            break
+        if pre and suf and pre + suf <= hi - lo:
+            t = _emit(cps, lo, lo + pre, table, line_start, t, starts, ends, hashes, flags)
+            if t < 0:
+                return t
+            line_start = False
+            lo += pre
+            suffix_starts[n_suffixes] = hi - suf
+            n_suffixes += 1
+            hi -= suf
+        elif pre:
+            t = _emit(cps, lo, lo + pre, table, line_start, t, starts, ends, hashes, flags)
+            if t < 0:
+                return t
+            line_start = False
+            lo += pre
+        elif suf:
+            suffix_starts[n_suffixes] = hi - suf
+            n_suffixes += 1
+            hi -= suf
+        if _is_special(cps, lo, hi, special_cps, special_offsets):
+            break
+    if hi > lo:
+        t = _core(cps, lo, hi, table, affix, special_cps, special_offsets, line_start, t,
+                  starts, ends, hashes, flags)
+        if t < 0:
+            return t
+        line_start = False
+    for k in range(n_suffixes - 1, -1, -1):  # innermost (pushed last) first
+        t = _emit(cps, suffix_starts[k], suffix_starts[k - 1] if k else chunk_end, table,
+                  line_start, t, starts, ends, hashes, flags)
+        if t < 0:
+            return t
+        line_start = False
+    return t
+
+
+@numba.njit(cache=True)
+def _scan(cps, text_offsets, table, affix, special_cps, special_offsets, unit_cps,
+          unit_offsets, starts, ends, hashes, flags, tok_offsets) -> int:
     """Fill the token arrays; return the token count, or -1 if they are too small."""
-    cap = starts.shape[0]
+    suffix_starts = np.empty(256, dtype=np.int64)
     t = 0
     for d in range(text_offsets.shape[0] - 1):
         tok_offsets[d] = t
@@ -358,35 +757,19 @@ def _scan(cps: np.ndarray, text_offsets: np.ndarray, table: np.ndarray,
         line_start = True
         while i < hi:
             c = cps[i]
-            f = table[c] if c < _LIMIT else 0
-            if f & SPACE:
+            if c < _LIMIT and table[c] & SPACE:
                 if c == 10:
                     line_start = True
                 i += 1
                 continue
-            j = _token_end(cps, i, hi, table, abbrev_cps, abbrev_offsets)
-            if t >= cap:
+            j = i + 1
+            while j < hi and not (cps[j] < _LIMIT and table[cps[j]] & SPACE):
+                j += 1
+            t = _chunk(cps, i, j, table, affix, special_cps, special_offsets, unit_cps,
+                       unit_offsets, suffix_starts, line_start, t, starts, ends, hashes, flags)
+            if t < 0:
                 return -1
-            h = _FNV_OFFSET
-            fl = T_SYMBOL
-            for k in range(i, j):
-                ck = cps[k]
-                fk = table[ck] if ck < _LIMIT else 0
-                h = (h ^ np.uint64(ck)) * _FNV_PRIME
-                if fk & ALPHA:
-                    fl |= T_ALPHA
-                if not fk & PUNCT:
-                    fl &= ~T_SYMBOL
-            if j == i + 1 and f & TERM:
-                fl |= T_TERM
-            if line_start:
-                fl |= T_LINE_START
-            starts[t] = i
-            ends[t] = j
-            hashes[t] = h
-            flags[t] = fl
             line_start = False
-            t += 1
             i = j
     tok_offsets[text_offsets.shape[0] - 1] = t
     return t
