@@ -1,4 +1,4 @@
-"""The ``winnow`` command: ``run``, ``synth``, ``submit``.
+"""The ``winnow`` command: ``run``, ``synth``, ``submit``, ``compact-index``, ….
 
 Everything that can be checked without Spark (config, input paths) is checked
 first; user errors print one line and exit with status 2.
@@ -56,6 +56,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_compact_index(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("compact-index",
+                       help="rewrite a state directory's dedup index into a few large files")
+    p.add_argument("--state", required=True, help="state directory of nightly runs")
+    p.add_argument("--master", default=None,
+                   help="Spark master URL (default local[*]; under spark-submit: its own)")
+    p.add_argument("--spark-profile", default=None,
+                   help="Spark settings: a name under conf/spark/ or a YAML file")
+    p.set_defaults(func=cmd_compact_index)
+
+
+def cmd_compact_index(args: argparse.Namespace) -> int:
+    from winnow.session import build_session, under_spark_submit
+    from winnow.state import State
+
+    master = args.master or (None if under_spark_submit() else "local")
+    profile = args.spark_profile or ("local" if master and master.startswith("local") else None)
+    spark = build_session(args.master, profile=profile)
+    state = State(spark, args.state)
+    if not state.fs.exists(f"{state.root}/commits"):
+        raise WinnowError(f"--state {args.state}: no committed run here")
+    record = state.compact_index()
+    if record is None:
+        print(f"index of {args.state} is already compact: nothing to do")
+    else:
+        rows = ", ".join(f"{n} {c:,} rows" for n, c in record["rows"].items())
+        print(f"compacted {len(record['runs'])} run(s) and {len(record['compactions'])} "
+              f"earlier compaction(s) into {record['id']}: {rows}")
+    return 0
+
+
 def _add_synth(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("synth", help="write a deterministic web-like corpus with ground truth")
     p.add_argument("--docs", type=int, required=True, help="number of documents")
@@ -100,7 +131,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_run, _add_synth, _add_submit, _add_train_quality, _add_report]
+    _add_run, _add_compact_index, _add_synth, _add_submit, _add_train_quality, _add_report]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -107,7 +107,7 @@ def run(
                      f"{result.counts.records:,})")
         return result
 
-    from winnow.state import State
+    from winnow.state import INDEXES, State
 
     run_id = run_id or nightly_run_id()
     state = State(spark, state_dir)
@@ -152,10 +152,6 @@ def run(
         return result
     finally:
         lease.release()
-
-
-#: Dedup index tables a stage may contribute (``FrameStage.index_tables``).
-INDEXES = ("exact", "minhash")
 
 
 def _execute(

@@ -5,21 +5,32 @@ Layout under ``--state DIR`` (local or any Hadoop file system)::
     commits/<run_id>.json              the commit point of a run (written last)
     ledger/run_id=<id>/                Parquet: path, size, mtime of processed inputs
     index/<name>/run_id=<id>/          Parquet: dedup keys of published documents
-    _staging/<run_id>/                 a run's files before its commit
+    compactions/<cid>.json             the commit point of an index compaction
+    compacted/<cid>/<name>/            Parquet: index rows of the runs it replaced
+    _staging/<run_id or cid>/          files before their commit
     _lock                              lease: owner and expiry
 
 A run's ledger and index partitions only count once ``commits/<run_id>.json``
 exists, so the index update and the publication become visible together; a run
 that died before its commit is cleaned up and redone by re-running it.
+
+``winnow compact-index`` rewrites the index partitions of many runs (and earlier
+compactions) into a few large files. It holds the same lease as runs; its record
+``compactions/<cid>.json`` lists what it replaces and is written last, so readers
+see either the old partitions or the compacted ones, never both or neither.
+Replaced files are deleted afterwards (again by the next compaction if it died
+in between), so compacting is idempotent and safe to re-run.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
@@ -41,6 +52,10 @@ LEDGER_SCHEMA = T.StructType(
     ]
 )
 DEFAULT_LOCK_TTL = 12 * 3600
+#: Dedup index tables a stage may contribute (``FrameStage.index_tables``).
+INDEXES = ("exact", "minhash")
+#: Rows per file written by ``compact-index``.
+COMPACT_ROWS_PER_FILE = 2_000_000
 
 
 class LockedError(WinnowError):
@@ -53,6 +68,20 @@ class InputPlan:
 
     new: list[InputFile]
     already: dict[str, str]  # path -> run id that processed it
+
+
+@dataclass
+class Compaction:
+    id: str
+    runs: list[str]
+    compactions: list[str]
+
+
+@dataclass
+class Compactions:
+    current: list[Compaction] = field(default_factory=list)
+    replaced_runs: frozenset[str] = frozenset()
+    replaced_compactions: frozenset[str] = frozenset()
 
 
 class State:
@@ -92,13 +121,17 @@ class State:
         for table in tables:
             self.fs.delete(self.partition(table, run_id))
 
-    def _committed_frame(self, table: str) -> DataFrame | None:
-        runs = self.committed_runs()
+    def _committed_frame(self, table: str, exclude_runs: frozenset[str] = frozenset()
+                         ) -> DataFrame | None:
+        """Committed partitions of ``table`` with ``run_id`` (always a string)."""
         base = f"{self.root}/{table}"
-        parts = [f"{base}/run_id={r}" for r in runs if self.fs.exists(f"{base}/run_id={r}")]
+        parts = [f"{base}/run_id={r}" for r in self.committed_runs()
+                 if r not in exclude_runs and self.fs.exists(f"{base}/run_id={r}")]
         if not parts:
             return None
-        return self.spark.read.option("basePath", base).parquet(*parts)
+        # An explicit schema keeps run_id a string (no date or number inference).
+        schema = self.spark.read.parquet(parts[0]).schema.add("run_id", T.StringType())
+        return self.spark.read.schema(schema).option("basePath", base).parquet(*parts)
 
     # -- ledger --------------------------------------------------------------
     def plan_inputs(self, files: list[InputFile]) -> InputPlan:
@@ -131,8 +164,84 @@ class State:
 
     # -- dedup index ---------------------------------------------------------
     def index(self, name: str) -> DataFrame | None:
-        """Committed rows of index ``name`` (with their ``run_id``), or None."""
-        return self._committed_frame(f"index/{name}")
+        """Committed rows of index ``name`` (with their ``run_id``), or None.
+
+        Rows of compacted runs come from the live compactions, the others from
+        the runs' own partitions.
+        """
+        live = self.compactions()
+        frames = [self.spark.read.parquet(p) for p in
+                  (f"{self.root}/compacted/{c.id}/{name}" for c in live.current)
+                  if self.fs.exists(p)]
+        runs = self._committed_frame(f"index/{name}", exclude_runs=live.replaced_runs)
+        if runs is not None:
+            frames.append(runs)
+        if not frames:
+            return None
+        union = frames[0]
+        for frame in frames[1:]:
+            union = union.unionByName(frame)
+        return union
+
+    # -- compaction ----------------------------------------------------------
+    def compactions(self) -> Compactions:
+        """Committed compaction records: which are current, what they replaced."""
+        records = [json.loads(self.fs.read_text(f"{self.root}/compactions/{n}"))
+                   for n in sorted(self.fs.list(f"{self.root}/compactions"))
+                   if n.endswith(".json")]
+        runs = frozenset(r for c in records for r in c["runs"])
+        gone = frozenset(x for c in records for x in c["compactions"])
+        current = [Compaction(c["id"], c["runs"], c["compactions"]) for c in records
+                   if c["id"] not in gone]
+        return Compactions(current, runs, gone)
+
+    def collect_garbage(self) -> list[str]:
+        """Delete index files that committed compactions replaced, and uncommitted ones."""
+        live = self.compactions()
+        current = {c.id for c in live.current}
+        doomed = [f"{self.root}/index/{name}/run_id={r}"
+                  for name in INDEXES for r in sorted(live.replaced_runs)]
+        doomed += [f"{self.root}/compacted/{cid}" for cid in self.fs.list(f"{self.root}/compacted")
+                   if cid not in current]
+        doomed += [f"{self.root}/_staging/{n}" for n in self.fs.list(f"{self.root}/_staging")
+                   if n.startswith("compact-")]
+        deleted = [p for p in doomed if self.fs.exists(p)]
+        for path in deleted:
+            self.fs.delete(path)
+        return deleted
+
+    def compact_index(self, rows_per_file: int = COMPACT_ROWS_PER_FILE) -> dict | None:
+        """Rewrite every committed index partition into one compaction; None if nothing to do.
+
+        Idempotent: once the index is a single compaction, re-running changes nothing.
+        """
+        cid = "compact-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        lease = self.acquire(cid)
+        try:
+            self.collect_garbage()
+            live = self.compactions()
+            runs = [r for r in self.committed_runs() if r not in live.replaced_runs
+                    and any(self.fs.exists(self.partition(f"index/{n}", r)) for n in INDEXES)]
+            if len(runs) + len(live.current) <= 1:
+                return None
+            staging = f"{self.root}/_staging/{cid}"
+            counts = {}
+            for name in INDEXES:
+                frame = self.index(name)
+                if frame is None:
+                    continue
+                counts[name] = frame.count()
+                files = max(1, math.ceil(counts[name] / rows_per_file))
+                frame.repartition(files).write.parquet(f"{staging}/{name}")
+            self.fs.mkdirs(f"{self.root}/compacted")
+            self.fs.rename(staging, f"{self.root}/compacted/{cid}")
+            record = {"id": cid, "runs": runs, "compactions": [c.id for c in live.current],
+                      "rows": counts, "created_at": datetime.now(UTC).isoformat()}
+            self.fs.write_text(f"{self.root}/compactions/{cid}.json", json.dumps(record, indent=2))
+            record["deleted"] = self.collect_garbage()
+            return record
+        finally:
+            lease.release()
 
     # -- lock ----------------------------------------------------------------
     def acquire(self, run_id: str, ttl: float = DEFAULT_LOCK_TTL) -> Lease:

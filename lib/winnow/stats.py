@@ -58,6 +58,10 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
              for s in modifying]
     rows = [r.asDict() for r in df.groupBy("stage", "reason").agg(*aggs).collect()]
     kept = [r for r in rows if r["reason"] is None]
+    by_reason: dict[str, int] = {}
+    for r in rows:  # one reason may come from several stages (duplicate_of_published)
+        if r["reason"] is not None:
+            by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["documents"]
     quarantined = sum(r["documents"] for r in rows if r["stage"] == "input")
     removed = sum(r["documents"] for r in rows if r["reason"] is not None) - quarantined
     return Counts(
@@ -66,7 +70,7 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
         kept_chars=sum(r["final_characters"] for r in kept),
         removed=removed,
         quarantined=quarantined,
-        by_reason={r["reason"]: r["documents"] for r in rows if r["reason"] is not None},
+        by_reason=by_reason,
         groups=rows,
     )
 

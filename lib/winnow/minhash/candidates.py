@@ -77,3 +77,33 @@ def verified_edges(edges: DataFrame, sigs: DataFrame, min_similarity: float) -> 
     ).join(sig.withColumnsRenamed({"id": "dst", "signature": "dst_sig"}), "dst")
     needed = min_similarity * F.size("src_sig")
     return joined.where(signature_agreement("src_sig", "dst_sig") >= needed).select("src", "dst")
+
+
+def published_matches(sigs: DataFrame, index: DataFrame, min_similarity: float) -> DataFrame:
+    """Documents of ``sigs`` that near-duplicate a published document of ``index``.
+
+    ``index`` holds ``id``, ``dup_cluster``, ``signature`` and ``band_keys`` of
+    published documents. Each published bucket is reduced to its smallest id
+    (its root) before the join, so a document meets at most one published
+    candidate per band however large the published bucket; candidates are then
+    verified on the full signatures. Returns ``id``, ``_published`` (the best
+    match: most agreeing MinHash values, then the smallest id) and
+    ``_published_cluster``.
+    """
+    roots = band_rows(index).groupBy("band", "key").agg(F.min("id").alias("_published"))
+    candidates = band_rows(sigs).join(roots, ["band", "key"]).select(
+        "id", "_published").distinct()
+    published = index.select(
+        F.col("id").alias("_published"), F.col("signature").alias("_pub_sig"),
+        F.col("dup_cluster").alias("_published_cluster"))
+    scored = (
+        candidates.join(sigs.select("id", "signature"), "id")
+        .join(published, "_published")
+        .withColumn("_agree", signature_agreement("signature", "_pub_sig"))
+        .where(F.col("_agree") >= min_similarity * F.size("signature"))
+    )
+    best = scored.groupBy("id").agg(F.min(F.struct(
+        (-F.col("_agree")).alias("a"), F.col("_published").alias("p"),
+        F.col("_published_cluster").alias("c"))).alias("_best"))
+    return best.select("id", F.col("_best.p").alias("_published"),
+                       F.col("_best.c").alias("_published_cluster"))

@@ -7,6 +7,13 @@ component one survivor is kept by a configurable priority (ties: smallest id);
 the others get ``dedup:near_duplicate`` and ``duplicate_of`` = the survivor.
 Every document that went through LSH carries ``dup_cluster`` (the component's
 smallest id) and ``dup_cluster_size``; removed rows too, for auditing.
+
+Nightly mode (``--state``): each published document's signature and band keys go
+to the ``minhash`` index. A later run first matches its documents against that
+index (bucket → published root → signature verification) and removes matches with
+``dedup:duplicate_of_published``, ``duplicate_of`` = the published document and
+``dup_cluster`` = its cluster; published documents are never touched. Only the
+remaining documents are then clustered among themselves.
 """
 
 from __future__ import annotations
@@ -22,7 +29,12 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from winnow.errors import ConfigError
-from winnow.minhash.candidates import band_rows, star_edges, verified_edges
+from winnow.minhash.candidates import (
+    band_rows,
+    published_matches,
+    star_edges,
+    verified_edges,
+)
 from winnow.minhash.components import LOCAL_LIMIT, connected_components
 from winnow.minhash.lsh import Banding, optimal_banding
 from winnow.minhash.shingles import UNITS, fold_table
@@ -110,7 +122,15 @@ class MinhashDedup(FrameStage):
                 raise ValueError(f"column {column!r} already exists")
         checkpoint = checkpointer(ctx)
         priority = [key for key in self.params.priority if key.lstrip("-") in df.columns]
-        rows = self.signature_frame(df, priority).persist(StorageLevel.MEMORY_AND_DISK)
+        cached = self.signature_frame(df, priority).persist(StorageLevel.MEMORY_AND_DISK)
+        rows = cached
+        published = self._published_index(ctx)
+        matches = None
+        if published is not None:
+            # Copies of published documents leave before clustering among themselves.
+            matches = checkpoint(published_matches(
+                rows.where(F.col("signature").isNotNull()), published, self.min_similarity))
+            rows = rows.join(matches.select("id"), "id", "left_anti")
         sigs = rows.where(F.col("signature").isNotNull())
         edges = star_edges(band_rows(sigs), checkpoint)
         if self.params.verify:
@@ -122,19 +142,61 @@ class MinhashDedup(FrameStage):
             "id", F.lit(True).alias("_unshingled"))
         notes = checkpoint(cluster_info(sigs, labels, priority).unionByName(
             unshingled, allowMissingColumns=True))
-        rows.unpersist()
+        cached.unpersist()
 
-        out = df.join(notes, "id", "left").withColumn(
-            "_in_lsh", F.col("reason").isNull() & F.col("_unshingled").isNull())
+        out = df.join(notes, "id", "left")
+        if matches is not None:
+            out = out.join(matches, "id", "left")
+            hit = F.col("reason").isNull() & F.col("_published").isNotNull()
+            out = self.reject(out, hit, "duplicate_of_published", F.col("_published"))
+            # The published document's cluster; its size is not recomputed across runs.
+            out = out.withColumn("dup_cluster", F.coalesce("_published_cluster", "dup_cluster"))
+        out = out.withColumn("_in_lsh", F.col("reason").isNull() & F.col("_unshingled").isNull())
         out = out.withColumns({
-            "dup_cluster": F.when(F.col("_in_lsh"), F.coalesce("dup_cluster", "id")),
+            "dup_cluster": F.coalesce("dup_cluster", F.when(F.col("_in_lsh"), F.col("id"))),
             "dup_cluster_size": F.when(F.col("_in_lsh"),
                                        F.coalesce("dup_cluster_size", F.lit(1))),
         })
         if self.mode == "filter":
             is_dup = F.col("_in_lsh") & (F.col("id") != F.coalesce("_survivor", "id"))
             out = self.reject(out, is_dup, "near_duplicate", F.col("_survivor"))
-        return out.drop("_unshingled", "_in_lsh", "_survivor")
+        return out.drop("_unshingled", "_in_lsh", "_survivor", "_published",
+                        "_published_cluster")
+
+    @property
+    def scheme(self) -> str:
+        """What makes band keys and signatures comparable across runs."""
+        p, b = self.params, self.banding
+        return f"{p.unit}{p.ngram}:{b.bands}x{b.rows}:seed{p.seed}"
+
+    def _published_index(self, ctx: RunContext) -> DataFrame | None:
+        """The committed ``minhash`` index of the state (nightly mode), checked for scheme."""
+        state = ctx.extras.get("state")
+        if state is None or self.mode != "filter":
+            return None
+        index = state.index("minhash")
+        if index is None:
+            return None
+        schemes = sorted(r[0] for r in index.select("scheme").distinct().collect())
+        if schemes != [self.scheme]:
+            raise ConfigError(
+                f"minhash_dedup: the state's minhash index was built with "
+                f"{', '.join(schemes)} but this config gives {self.scheme} "
+                "(unit, ngram, bands x rows, seed); keep them, or start a new --state")
+        return index
+
+    def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
+        """Signature, band keys and cluster of every published document that has a shingle.
+
+        The signatures are recomputed from the kept texts (one kernel pass over
+        the kept documents, much cheaper than holding them through the run).
+        """
+        kept = df.where(F.col("reason").isNull())
+        sigs = self.signature_frame(kept.select("id", "text", "reason"), []).where(
+            F.col("signature").isNotNull())
+        return {"minhash": sigs.join(kept.select("id", "dup_cluster"), "id").select(
+            "id", F.coalesce("dup_cluster", "id").alias("dup_cluster"),
+            F.lit(self.scheme).alias("scheme"), "signature", "band_keys")}
 
     def signature_frame(self, df: DataFrame, priority: list[str]) -> DataFrame:
         """Kept documents: id, signature, band keys (null without a shingle), priority columns.
@@ -179,7 +241,7 @@ class MinhashDedup(FrameStage):
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``dup_clusters`` (size histogram) and ``dup_clusters_largest`` (with a sample)."""
-        clustered = df.where(F.col("dup_cluster").isNotNull())
+        clustered = df.where(F.col("dup_cluster_size").isNotNull())
         histogram = (
             clustered.groupBy(F.col("dup_cluster_size").alias("cluster_size"))
             .agg(F.count(F.lit(1)).alias("documents"))
