@@ -86,6 +86,14 @@ def test_gopher_repetition_by_hand():
     assert r["dup_5gram_char_frac"] == 0.0
 
 
+def test_gopher_top_ngram_keeps_word_order():
+    text = "alpha beta beta alpha gamma"  # 27 characters; no 2-gram repeats
+    r = gopher.repetition_signals([text])
+    assert r["top_2gram_char_frac"][0] == pytest.approx(len("alpha beta") / 27)
+    r = gopher.repetition_signals(["Meds, Lead, etc."])  # ", Lead" is not "Lead ,"
+    assert r["top_2gram_char_frac"][0] == pytest.approx(len("Meds ,") / 16)
+
+
 def test_gopher_duplicate_ngrams_jump_past_a_repeat():
     text = "x y z w v x y z w v"  # 19 characters
     r = gopher.repetition_signals([text], dup_ngrams=[5, 6])

@@ -215,8 +215,12 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 @numba.njit(cache=True)
 def _mix(h: np.uint64, x: np.uint64) -> np.uint64:
-    """Combine an n-gram hash with the next token's hash (splitmix64 finaliser)."""
-    z = (h ^ x) + _MIX
+    """Extend an n-gram hash by the next token's hash (splitmix64 finaliser).
+
+    Order matters: ``h * odd + x`` keeps "a b" and "b a" apart (``h ^ x`` would
+    not, and would also make "a a" collide with every other doubled token).
+    """
+    z = h * np.uint64(0xD6E8FEB86659FD93) + x + _MIX
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))
