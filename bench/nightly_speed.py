@@ -36,11 +36,11 @@ def seed_index(spark, state_dir: Path, rows: int, scheme: str, bands: int, perms
     state = State(spark, str(state_dir))
     if rows:
         base = spark.range(rows, numPartitions=max(2, rows // 250_000)).select(
-            F.concat(F.lit("idx-"), F.col("id").cast("string")).alias("id"), "id")
+            F.concat(F.lit("idx-"), F.col("id").cast("string")).alias("id"))
         base.select(F.md5(F.col("id")).alias("text_hash"), "id").write.parquet(
             state.partition("index/exact", SEED_RUN))
         sig = F.transform(F.sequence(F.lit(1), F.lit(perms)),
-                          lambda i: F.xxhash64(F.col("id"), i).cast("int"))
+                          lambda i: F.hash(F.col("id"), i))
         keys = F.transform(F.sequence(F.lit(1), F.lit(bands)),
                            lambda i: F.xxhash64(F.col("id"), i, F.lit("band")))
         base.select("id", F.col("id").alias("dup_cluster"), F.lit(scheme).alias("scheme"),

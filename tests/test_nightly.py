@@ -174,7 +174,14 @@ def test_compact_index_is_idempotent_and_still_dedups(spark, two_days, corpus, t
         return sorted((r["id"], r["run_id"]) for r in state.index(name).collect())
 
     before = {n: index(n) for n in ("exact", "minhash")}
-    record = state.compact_index()
+    env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1")
+    done = subprocess.run(
+        [sys.executable, "-m", "winnow.cli", "compact-index", "--state", str(state_dir),
+         "--master", "local[1]"], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "compacted 2 run(s) and 0 earlier compaction(s)" in done.stdout
+    (record_file,) = (state_dir / "compactions").glob("*.json")
+    record = json.loads(record_file.read_text())
     assert record["runs"] == ["day1", "day2"] and record["compactions"] == []
     assert record["rows"] == {n: len(rows) for n, rows in before.items()}
     assert {n: index(n) for n in ("exact", "minhash")} == before

@@ -34,3 +34,22 @@ with DAG(
         ],
         conf={"spark.sql.adaptive.enabled": "true"},
     )
+
+# Weekly: merge the nightly index partitions into one compaction (idempotent). It
+# rewrites the whole index, so weekly rather than nightly; if a nightly run holds the
+# state's lease it exits with a clear message and Airflow retries it.
+with DAG(
+    dag_id="winnow_compact_index",
+    schedule="30 4 * * 0",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=30)},
+) as compact_dag:
+    SparkSubmitOperator(
+        task_id="compact_index",
+        application=f"{WINNOW}/jobs/compact_index.py",
+        conn_id="spark_default",
+        py_files=f"{WINNOW}/dist/winnow-0.1.0.zip",
+        application_args=["--state", "s3a://corpus/published/_state"],
+    )

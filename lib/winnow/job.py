@@ -220,11 +220,12 @@ def _execute(
     for name, table in tables.items():
         staged = pub.path(f"stats/{name}")
         if state is None:
-            table.coalesce(1).write.parquet(staged)
+            # repartition, not coalesce: the table's own query keeps its parallelism.
+            table.repartition(1).write.parquet(staged)
             pub.after_commit.append((staged, f"{pub.target}/stats/{name}"))
         else:
             # Nightly: one partition per run; run_id lives in the directory name.
-            table.drop("run_id").coalesce(1).write.parquet(staged)
+            table.drop("run_id").repartition(1).write.parquet(staged)
             pub.after_commit.append(
                 (staged, f"{output.rstrip('/')}/stats/{name}/run_id={run_id}"))
     for frame in persisted:
