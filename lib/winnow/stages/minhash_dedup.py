@@ -28,6 +28,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError
 from winnow.minhash.candidates import (
     band_rows,
@@ -309,18 +310,3 @@ def cluster_info(sigs: DataFrame, labels: DataFrame, priority: list[str]) -> Dat
         F.min(survivor_key(priority, members.schema)).getField("id").alias("_survivor"),
     )
     return members.select("id", "dup_cluster").join(clusters, "dup_cluster")
-
-
-def checkpointer(ctx: RunContext) -> Callable[[DataFrame], DataFrame]:
-    """Eager reliable checkpoints when a checkpoint directory is known, else local ones.
-
-    Local checkpoints live in executor storage: cheaper, but a lost executor fails
-    the job instead of recomputing; set ``ctx.checkpoint_dir`` (or the Spark
-    context's checkpoint directory) on clusters.
-    """
-    sc = ctx.spark.sparkContext
-    if ctx.checkpoint_dir:
-        sc.setCheckpointDir(ctx.checkpoint_dir)
-    if sc.getCheckpointDir():
-        return lambda frame: frame.checkpoint(eager=True)
-    return lambda frame: frame.localCheckpoint(eager=True)

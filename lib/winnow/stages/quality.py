@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError, WinnowError
 from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.pipeline import apply_rules, signal_pass
@@ -108,8 +109,10 @@ class Quality(FrameStage):
         if self.mode != "filter":
             return scored
         if self.params.keep_top_fraction is not None:
-            # Score once: the percentile job and the rule below read the checkpoint.
-            scored = scored.localCheckpoint(eager=True)
+            # Score once: the percentile job and the rule below read the checkpoint
+            # (reliable when a checkpoint directory is set, so a lost executor later
+            # in the run is recomputed instead of failing the job).
+            scored = checkpointer(ctx)(scored)
             self.threshold = top_fraction_threshold(scored, self.params.keep_top_fraction)
         if self.threshold is None:
             return scored
