@@ -36,6 +36,9 @@ def words(text: str) -> list[str]:
       '"Cd', "rock'n'roll", "they", "'re", "Jones", "'", "(", "(", "a", ")", ")", ".", "=", "=",
       "Ref=="]),
     ("தமிழ்நாடு அரசு", ["தமிழ்நாடு", "அரசு"]),  # vowel signs stay inside the word
+    ("விக்கிப்பீடியாவில் இருந்து. ab́.", ["விக்கிப்பீடியாவில்", "இருந்து", ".", "ab́."]),
+    ("I cannot. Cannot CANNOT", ["I", "can", "not", ".", "Can", "not", "CANNOT"]),
+    ("30°C 45°19′ N°", ["30", "°", "C", "45", "°", "19′", "N", "°"]),  # ° is a symbol (So)
     ("", []),
     (" \n\t ", []),
 ])

@@ -70,3 +70,33 @@ def test_a_ten_megabyte_line():
     assert out["word_count"].tolist() == [2_000_000, 1]
     assert out["top_2gram_char_frac"][0] > 0.9  # "word word" covers everything
     assert out["c4_too_long_word"].tolist() == [0, 1]
+
+
+def _plain_duplicates(parts: list[str]) -> tuple[float, int]:
+    seen: set[str] = set()
+    repeated = chars = 0
+    for p in parts:
+        if p in seen:
+            repeated += 1
+            chars += len(p)
+        seen.add(p)
+    return repeated / len(parts), chars
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(list("ab \t\n\u3000")), max_size=14), max_size=5))
+@example(["", "\n", "\n\n", " \n \n", "a\n\na\n\n", "\na\n\n\na"])
+def test_duplicate_lines_and_paragraphs_follow_their_split_definition(texts):
+    """Lines: ``re.split("\\n+", text)``; paragraphs: ``re.split("\\n{2,}", text.strip())``
+    (the numba kernel hashes segments instead of building strings)."""
+    import re
+
+    r = gopher.repetition_signals(texts)
+    for i, text in enumerate(texts):
+        size = max(len(text), 1)
+        para_frac, para_chars = _plain_duplicates(re.split(r"\n{2,}", text.strip()))
+        line_frac, line_chars = _plain_duplicates(re.split(r"\n+", text))
+        assert r["dup_para_frac"][i] == para_frac
+        assert r["dup_para_char_frac"][i] == para_chars / size
+        assert r["dup_line_frac"][i] == line_frac
+        assert r["dup_line_char_frac"][i] == line_chars / size

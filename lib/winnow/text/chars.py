@@ -69,7 +69,7 @@ def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 # spaCy-style affix classes (see ``winnow.text.words``): one more table of flags.
 A_PREFIX = np.uint8(1)  # a character split off the front of a chunk
 A_SUFFIX = np.uint8(2)  # a character split off the end of a chunk
-A_ICON = np.uint8(4)  # Unicode So (emoji, dingbats) except the degree sign: always split
+A_ICON = np.uint8(4)  # Unicode So (emoji, dingbats, the degree sign): always split
 A_CURRENCY = np.uint8(8)  # currency signs
 A_LOWER = np.uint8(16)  # lowercase or uncased letter
 A_UPPER = np.uint8(32)  # uppercase or uncased letter
@@ -81,6 +81,11 @@ AFFIX_PUNCT = "…,:;!?¿؟¡()[]{}<>_#*&。？！，、；：～·।،۔؛٪"
 #: Quotation marks and brackets, split off either end.
 AFFIX_QUOTES = "'\"”“`‘´’‚„»«「」『』（）〔〕【】《》〈〉〈〉⟦⟧"
 CURRENCY_SIGNS = "$£€¥฿₽﷼" + "".join(map(chr, range(0x20A0, 0x20C0)))
+#: Whole blocks spaCy counts as uncased letters, vowel signs and viramas included
+#: (so "இருந்து." ends in a "." suffix): Devanagari, Bengali, Tamil, Telugu,
+#: Kannada, Sinhala, Ethiopic.
+UNCASED_BLOCKS = ((0x0900, 0x097F), (0x0980, 0x09FF), (0x0B80, 0x0BFF), (0x0C00, 0x0C7F),
+                  (0x0C80, 0x0CFF), (0x0D80, 0x0DFF), (0x1200, 0x137F))
 
 
 @cache
@@ -88,7 +93,7 @@ def affix_table() -> np.ndarray:
     """Affix flags (``A_PREFIX | A_SUFFIX | …``) for code points below ``LIMIT``."""
     table = np.zeros(LIMIT, dtype=np.uint8)
     chars = "".join(map(chr, range(LIMIT)))
-    icons = [m.start() for m in regex.finditer(r"\p{So}", chars) if chars[m.start()] != "°"]
+    icons = [m.start() for m in regex.finditer(r"\p{So}", chars)]
     table[np.asarray(icons, dtype=np.int64)] |= A_ICON | A_PREFIX | A_SUFFIX
     for c in AFFIX_PUNCT + AFFIX_QUOTES + "—–":
         table[ord(c)] |= A_PREFIX | A_SUFFIX
@@ -100,6 +105,8 @@ def affix_table() -> np.ndarray:
         table[ord(c)] |= A_QUOTE
     for c in AFFIX_PUNCT + AFFIX_QUOTES + "%²-+|(?:)" + "0123456789":
         table[ord(c)] |= A_DOT_AFTER
+    for lo, hi in UNCASED_BLOCKS:
+        table[lo:hi + 1] |= A_LOWER | A_UPPER | A_DOT_AFTER
     for cp in range(LIMIT):
         c = chars[cp]
         if c.isalpha():

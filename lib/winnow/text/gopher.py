@@ -9,8 +9,6 @@ fractions are 0 when their denominator is 0, so every signal is a finite number.
 
 from __future__ import annotations
 
-import re
-
 import numba
 import numpy as np
 
@@ -25,8 +23,6 @@ BULLETS = ("•", "‣", "◦", "⁃", "●", "▪", "-")
 TOP_NGRAMS = (2, 3, 4)
 DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 
-_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_LINE_BREAKS = re.compile(r"\n+")
 
 
 def quality_signals(
@@ -146,18 +142,88 @@ def _quality_kernel(cps, text_offsets, tok_offsets, starts, ends, hashes, flags,
         ellipsis_lines_ratio[d] = ellipsis_lines / lines if lines else 0.0
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Paragraphs: the stripped text split at runs of two or more newlines."""
-    text = text.strip()
-    if "\n\n\n" in text:
-        return _PARAGRAPH_BREAK.split(text)
-    return text.split("\n\n")
+@numba.njit(cache=True)
+def _segment_hash(cps, lo, hi) -> np.uint64:
+    h = np.uint64(0xCBF29CE484222325) ^ np.uint64(hi - lo)
+    for k in range(lo, hi):
+        h = (h ^ np.uint64(cps[k])) * np.uint64(0x100000001B3)
+    return h
 
 
-def _duplicates(parts: list[str]) -> tuple[int, int]:
-    """Elements and characters of ``parts`` that repeat an earlier element."""
-    unique = set(parts)
-    return len(parts) - len(unique), sum(map(len, parts)) - sum(map(len, unique))
+@numba.njit(cache=True)
+def _count_segment(cps, lo, hi, keys, stamps, stamp, mask, acc) -> None:
+    """Count segment ``cps[lo:hi]``: acc[0] += 1, and if it repeats an earlier segment
+    of this stamp, acc[1] += 1 and acc[2] += its length."""
+    key = _segment_hash(cps, lo, hi)
+    s = _slot(keys, stamps, stamp, mask, key)
+    acc[0] += 1
+    if stamps[s] == stamp:
+        acc[1] += 1
+        acc[2] += hi - lo
+    else:
+        stamps[s] = stamp
+        keys[s] = key
+
+
+@numba.njit(cache=True)
+def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - compiled
+    """Duplicate lines (the text split at runs of newlines) and paragraphs (the
+    stripped text split at runs of two or more newlines), per document:
+    ``out[0..3] = dup paragraphs / paragraphs, their characters, dup lines / lines,
+    their characters``. Segments are compared by a 64-bit hash of their code points."""
+    most = 2
+    for d in range(text_offsets.shape[0] - 1):
+        nl = 2
+        for i in range(text_offsets[d], text_offsets[d + 1]):
+            if cps[i] == 10:
+                nl += 1
+        most = max(most, nl)
+    size = 1
+    while size < 2 * most:
+        size *= 2
+    mask = np.int64(size - 1)
+    keys = np.zeros(size, dtype=np.uint64)
+    stamps = np.zeros(size, dtype=np.int64)
+    acc = np.zeros(3, dtype=np.int64)
+    stamp = 0
+    for d in range(text_offsets.shape[0] - 1):
+        a, b = text_offsets[d], text_offsets[d + 1]
+        # Lines: re.split("\n+", text).
+        stamp += 1
+        acc[:] = 0
+        start = a
+        i = a
+        while i < b:
+            if cps[i] == 10:
+                _count_segment(cps, start, i, keys, stamps, stamp, mask, acc)
+                while i < b and cps[i] == 10:
+                    i += 1
+                start = i
+            else:
+                i += 1
+        _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
+        out[2, d] = acc[1] / acc[0]
+        out[3, d] = acc[2]
+        # Paragraphs: re.split("\n{2,}", text.strip()).
+        while a < b and cps[a] < table.shape[0] and table[cps[a]] & SPACE:
+            a += 1
+        while b > a and cps[b - 1] < table.shape[0] and table[cps[b - 1]] & SPACE:
+            b -= 1
+        stamp += 1
+        acc[:] = 0
+        start = a
+        i = a
+        while i < b:
+            if cps[i] == 10 and i + 1 < b and cps[i + 1] == 10:
+                _count_segment(cps, start, i, keys, stamps, stamp, mask, acc)
+                while i < b and cps[i] == 10:
+                    i += 1
+                start = i
+            else:
+                i += 1
+        _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
+        out[0, d] = acc[1] / acc[0]
+        out[1, d] = acc[2]
 
 
 def repetition_signals(
@@ -186,13 +252,7 @@ def repetition_signals(
     safe = np.maximum(lengths, 1.0)
     out: dict[str, np.ndarray] = {}
     counts = np.zeros((4, n), dtype=np.float64)
-    for d, text in enumerate(texts):
-        paragraphs = _paragraphs(text)
-        lines = text.split("\n") if "\n\n" not in text else _LINE_BREAKS.split(text)
-        counts[0, d], counts[1, d] = _duplicates(paragraphs)
-        counts[2, d], counts[3, d] = _duplicates(lines)
-        counts[0, d] /= len(paragraphs)
-        counts[2, d] /= len(lines)
+    _line_para_kernel(tokens.cps, tokens.text_offsets, char_table(), counts)
     out["dup_para_frac"] = counts[0]
     out["dup_para_char_frac"] = counts[1] / safe
     out["dup_line_frac"] = counts[2]

@@ -17,8 +17,8 @@ rule sets, written from their description:
    * suffixes (the longest that ends the chunk): the same punctuation, quotes and
      symbols, ``— –``, ``'s``/``’s``, a run of ``..``; after a digit also ``+``,
      a currency sign or a unit (``km``, ``%``, ``GB`` … ``UNITS``); a ``.`` after
-     a lowercase (or uncased) letter, a digit, punctuation, a quote or ``%²-+``, or
-     after two uppercase letters.
+     a lowercase (or uncased: ``chars.UNCASED_BLOCKS``) letter, a digit,
+     punctuation, a quote or ``%²-+``, or after two uppercase letters.
 3. What remains is one token if it is a special case or a URL/e-mail address
    (``_url_end``: optional ``scheme://``, optional ``user@``, host labels, a
    lowercase top-level domain, optional ``:port`` and ``/path``); else it is
@@ -30,12 +30,12 @@ rule sets, written from their description:
    ``C.``).
 4. A final clitic ``'t 're 've 'll 'd 'm`` after letters is its own token
    (``don't`` → ``don`` ``'t``; spaCy lists such words and splits ``do`` ``n't``:
-   the same count and characters).
+   the same count and characters); ``cannot`` is ``can`` ``not``.
 
 So, as in spaCy, punctuation inside a chunk stays in the token (``and/or``,
 ``title[edit``, a Chinese clause with its commas), and only punctuation at a
 chunk's ends, or a listed infix, is a token of its own. Not followed: spaCy's
-emoticon and contraction lists beyond clitics (``cannot`` → ``can`` ``not``), and
+emoticon and contraction lists beyond clitics (``gonna`` → ``gon`` ``na``), and
 its multi-token special cases found inside chunks. ``reference_tokens`` is the
 same definition in plain Python (the tests' reference for the numba scanner).
 """
@@ -183,11 +183,12 @@ def _icon(c: str) -> bool:
 
 
 def _lower(c: str) -> bool:
-    return c.isalpha() and (c.islower() or not c.isupper())
+    """A lowercase or uncased letter (``chars.affix_table``'s classes)."""
+    return ord(c) < LIMIT and bool(affix_table()[ord(c)] & A_LOWER)
 
 
 def _upper(c: str) -> bool:
-    return c.isalpha() and (c.isupper() or not c.islower())
+    return ord(c) < LIMIT and bool(affix_table()[ord(c)] & A_UPPER)
 
 
 def _digit(c: str) -> bool:
@@ -318,6 +319,9 @@ def _ref_core(s: str) -> list[str]:
     if start < len(s):
         pieces.append(s[start:])
     last = pieces[-1]
+    if last in ("cannot", "Cannot"):
+        pieces[-1:] = [last[:3], last[3:]]
+        return pieces
     for q in ("'", "’"):
         k = last.rfind(q)
         if k > 0 and last[k + 1:].lower() in _CLITICS and last[:k].isalpha():
@@ -612,6 +616,20 @@ def _clitic_start(cps, lo, hi, table) -> int:
     return -1
 
 
+_CANNOT = np.array([ord(c) for c in "cannot"], dtype=np.uint32)
+
+
+@numba.njit(cache=True)
+def _is_cannot(cps, lo, hi) -> bool:
+    """``cannot`` or ``Cannot`` (spaCy: ``can`` ``not``)."""
+    if hi - lo != 6 or not (cps[lo] == 99 or cps[lo] == 67):
+        return False
+    for k in range(1, 6):
+        if cps[lo + k] != _CANNOT[k]:
+            return False
+    return True
+
+
 @numba.njit(cache=True)
 def _emit(cps, i, j, table, line_start, t, starts, ends, hashes, flags) -> int:
     """Write token ``cps[i:j]``; return the next token index or -1 if the arrays are full."""
@@ -671,6 +689,8 @@ def _core(cps, lo, hi, table, affix, special_cps, special_offsets, line_start, t
         i = e
     if start < hi:
         k = _clitic_start(cps, start, hi, table)
+        if _is_cannot(cps, start, hi):
+            k = start + 3
         if k > start:
             t = _emit(cps, start, k, table, line_start, t, starts, ends, hashes, flags)
             if t < 0:
@@ -746,6 +766,17 @@ def _chunk(cps, lo, hi, table, affix, special_cps, special_offsets, unit_cps, un
 
 
 @numba.njit(cache=True)
+def _simple_suffix(cps, i, j, affix, special_cps, special_offsets) -> bool:
+    """True if the letters ``cps[i:j - 1]`` end in a plain suffix mark ``, ; : ! ? ) "``
+    or a ``.`` that splits off (after a lowercase letter, not a special case)."""
+    c = cps[j - 1]
+    if c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 41 or c == 34:
+        return True
+    return c == 46 and _aff(affix, cps[j - 2]) & A_DOT_AFTER != 0 and not _is_special(
+        cps, i, j, special_cps, special_offsets)
+
+
+@numba.njit(cache=True)
 def _scan(cps, text_offsets, table, affix, special_cps, special_offsets, unit_cps,
           unit_offsets, starts, ends, hashes, flags, tok_offsets) -> int:
     """Fill the token arrays; return the token count, or -1 if they are too small."""
@@ -762,13 +793,54 @@ def _scan(cps, text_offsets, table, affix, special_cps, special_offsets, unit_cp
                     line_start = True
                 i += 1
                 continue
-            j = i + 1
-            while j < hi and not (cps[j] < _LIMIT and table[cps[j]] & SPACE):
+            # Find the chunk's end; hash it and see what it is made of on the way.
+            j = i
+            h = _FNV_OFFSET
+            h_before = h
+            kind = 0  # 1: a letter, 2: an ASCII digit, 4: anything else
+            kind_before = 0  # the same without the last character
+            while j < hi:
+                cj = cps[j]
+                fj = table[cj] if cj < _LIMIT else 0
+                if fj & SPACE:
+                    break
+                h_before = h
+                kind_before = kind
+                h = (h ^ np.uint64(cj)) * _FNV_PRIME
+                if fj & ALPHA:
+                    kind |= 1
+                elif 48 <= cj <= 57:
+                    kind |= 2
+                else:
+                    kind |= 4
                 j += 1
-            t = _chunk(cps, i, j, table, affix, special_cps, special_offsets, unit_cps,
-                       unit_offsets, suffix_starts, line_start, t, starts, ends, hashes, flags)
-            if t < 0:
-                return -1
+            if (kind == 1 or kind == 2) and not _is_cannot(cps, i, j):
+                # Only letters, or only digits: no affix rule applies, one token.
+                if t >= starts.shape[0]:
+                    return -1
+                starts[t] = i
+                ends[t] = j
+                hashes[t] = h
+                flags[t] = (T_ALPHA if kind == 1 else np.uint8(0)) | (
+                    T_LINE_START if line_start else np.uint8(0))
+                t += 1
+            elif kind_before == 1 and j - i >= 2 and _simple_suffix(
+                    cps, i, j, affix, special_cps, special_offsets) \
+                    and not _is_cannot(cps, i, j - 1):
+                # Letters and one punctuation mark that is a suffix: two tokens.
+                if t + 1 >= starts.shape[0]:
+                    return -1
+                starts[t] = i
+                ends[t] = j - 1
+                hashes[t] = h_before
+                flags[t] = T_ALPHA | (T_LINE_START if line_start else np.uint8(0))
+                t = _emit(cps, j - 1, j, table, False, t + 1, starts, ends, hashes, flags)
+            else:
+                t = _chunk(cps, i, j, table, affix, special_cps, special_offsets, unit_cps,
+                           unit_offsets, suffix_starts, line_start, t, starts, ends, hashes,
+                           flags)
+                if t < 0:
+                    return -1
             line_start = False
             i = j
     tok_offsets[text_offsets.shape[0] - 1] = t
