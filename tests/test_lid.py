@@ -199,5 +199,22 @@ def test_model_uri_is_copied_once_and_missing_file_is_an_error(tmp_path):
     assert first != default_model_path()
     assert Path(first).read_bytes() == Path(default_model_path()).read_bytes()
     assert local_model_path(uri) == first
-    with pytest.raises(WinnowError, match="model file not found"):
+    with pytest.raises(WinnowError, match="file not found"):
         local_model_path(str(tmp_path / "missing.ftz"))
+
+
+@pytest.mark.spark
+def test_word_lists_are_found_where_spark_files_put_them(spark, tmp_path):
+    """On an executor without the driver's file system, a word list named in the config
+    is read from the copy ``--files`` / ``addFile`` shipped (as models are)."""
+    from winnow.text.badwords import read_list
+    from winnow.text.url import read_entries
+
+    shipped = tmp_path / "winnow-test-shipped-list.txt"
+    shipped.write_text("alpha\n# comment\nbeta\n")
+    spark.sparkContext.addFile(str(shipped))
+    elsewhere = f"/driver/only/path/{shipped.name}"
+    assert read_entries(elsewhere) == ["alpha", "beta"]
+    assert read_list(elsewhere, "en").cps.size > 0
+    with pytest.raises(WinnowError, match="file not found"):
+        read_entries("/driver/only/path/never-shipped.txt")

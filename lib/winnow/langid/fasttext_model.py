@@ -15,19 +15,16 @@ Reads fastText 0.9 model files: dense ``.bin`` (memory-mapped) and quantized ``.
 
 from __future__ import annotations
 
-import hashlib
 import mmap
-import os
 import struct
-import tempfile
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import numba
 import numpy as np
 
 from winnow.errors import WinnowError
+from winnow.files import local_file as local_model_path  # noqa: F401 - re-exported
 
 MAGIC = 793712314
 VERSION = 12
@@ -610,40 +607,3 @@ def load_model(path: str) -> FastTextModel:
         if model is None:
             model = _MODELS[path] = FastTextModel(local_model_path(path))
         return model
-
-
-def local_model_path(path: str) -> str:
-    """A local file for ``path``: itself, a ``SparkFiles`` copy shipped with ``--files``
-    / ``addFile``, or (object storage URI) a copy downloaded once per machine."""
-    if "://" not in path:
-        if os.path.exists(path):
-            return path
-        shipped = _spark_files_dir() / Path(path).name
-        if shipped.exists():
-            return str(shipped)
-        raise WinnowError(f"model file not found: {path}")
-    from pyarrow import fs as pafs
-
-    uri = "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
-    fs, remote = pafs.FileSystem.from_uri(uri)
-    info = fs.get_file_info(remote)
-    key = hashlib.sha1(f"{path}\n{info.size}\n{info.mtime_ns}".encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / "winnow-models" / f"{key}-{Path(remote).name}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        with fs.open_input_stream(remote) as src, open(partial, "wb") as dst:
-            while chunk := src.read(1 << 22):
-                dst.write(chunk)
-        os.replace(partial, target)
-    return str(target)
-
-
-def _spark_files_dir() -> Path:
-    """Where ``SparkContext.addFile`` / ``--files`` put files here (a non-path if none)."""
-    from pyspark import SparkFiles
-
-    try:
-        return Path(SparkFiles.getRootDirectory())
-    except Exception:  # noqa: BLE001 - no Spark context in this process
-        return Path("/nonexistent")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from winnow.files import local_file
 from winnow.text.chars import WORD, char_table, codepoints, lower_table
 
 #: Languages written without spaces between words: entries match anywhere.
@@ -41,7 +42,7 @@ class WordList:
 
 def read_list(path: str, lang: str, allow: tuple[str, ...] | list[str] = ()) -> WordList:
     """Load a word list file (one entry per line; blank lines ignored)."""
-    with open(path, encoding="utf-8") as f:
+    with open(local_file(path), encoding="utf-8") as f:
         entries = {line.strip().lower() for line in f} - {""}
     return make_list(sorted(entries - {a.lower() for a in allow}), lang)
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from winnow.files import local_file
+
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # [scheme:][//][user@]host — the host ends at a port, path, query or fragment.
 _HOST = re.compile(
@@ -32,7 +34,7 @@ def normalize_word(word: str) -> str:
 
 def read_entries(path: str) -> list[str]:
     """Entries of a list file (blank lines and ``#`` lines skipped)."""
-    with open(path, encoding="utf-8") as f:
+    with open(local_file(path), encoding="utf-8") as f:
         return [s for s in (line.strip() for line in f) if s and not s.startswith("#")]
 
 
