@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
+from winnow import worker
 from winnow.faults import crash_point
 from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
 
@@ -78,6 +79,7 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
     counter = accumulators["_rows"]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        worker.tune()
         for s in stages:
             s.setup()
         for rb in batches:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from winnow import worker
 from winnow.errors import WinnowError
 
 if TYPE_CHECKING:
@@ -306,6 +307,7 @@ def read_documents(
     fields = dict(input_cfg.fields)
 
     def read_files(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        worker.tune()
         for b in batches:
             for i in b.column(0).to_pylist():
                 path, fmt = listing[i]

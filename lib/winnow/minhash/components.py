@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
+from winnow import worker
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -122,6 +124,7 @@ def union_find(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 def _union_find_task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """All edges of the (single) partition in, ``(id, component)`` per node out."""
+    worker.tune()
     batches = [b for b in batches if b.num_rows]
     if not batches:
         return

@@ -28,6 +28,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from winnow import worker
 from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError
 from winnow.minhash.candidates import (
@@ -226,6 +227,7 @@ class MinhashDedup(FrameStage):
         table = fold_table()  # built once on the driver, shipped with the closure
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            worker.tune()
             for rb in batches:
                 sigs, counts = signatures(rb.column("text"), perms, ngram, unit, table)
                 keys = band_keys(sigs, banding.bands, banding.rows)
