@@ -166,6 +166,24 @@ def _count_segment(cps, lo, hi, keys, stamps, stamp, mask, acc) -> None:
 
 
 @numba.njit(cache=True)
+def _count_segments(cps, a, b, min_run, keys, stamps, stamp, mask, acc) -> None:
+    """Count the segments of ``cps[a:b]`` split at runs of >= ``min_run`` newlines
+    (1: lines as ``re.split("\\n+")``, 2: paragraphs as ``re.split("\\n{2,}")``)."""
+    acc[:] = 0
+    start = a
+    i = a
+    while i < b:
+        if cps[i] == 10 and i + min_run <= b and (min_run == 1 or cps[i + 1] == 10):
+            _count_segment(cps, start, i, keys, stamps, stamp, mask, acc)
+            while i < b and cps[i] == 10:
+                i += 1
+            start = i
+        else:
+            i += 1
+    _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
+
+
+@numba.njit(cache=True)
 def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - compiled
     """Duplicate lines (the text split at runs of newlines) and paragraphs (the
     stripped text split at runs of two or more newlines), per document:
@@ -190,18 +208,7 @@ def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - comp
         a, b = text_offsets[d], text_offsets[d + 1]
         # Lines: re.split("\n+", text).
         stamp += 1
-        acc[:] = 0
-        start = a
-        i = a
-        while i < b:
-            if cps[i] == 10:
-                _count_segment(cps, start, i, keys, stamps, stamp, mask, acc)
-                while i < b and cps[i] == 10:
-                    i += 1
-                start = i
-            else:
-                i += 1
-        _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
+        _count_segments(cps, a, b, 1, keys, stamps, stamp, mask, acc)
         out[2, d] = acc[1] / acc[0]
         out[3, d] = acc[2]
         # Paragraphs: re.split("\n{2,}", text.strip()).
@@ -210,18 +217,7 @@ def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - comp
         while b > a and cps[b - 1] < table.shape[0] and table[cps[b - 1]] & SPACE:
             b -= 1
         stamp += 1
-        acc[:] = 0
-        start = a
-        i = a
-        while i < b:
-            if cps[i] == 10 and i + 1 < b and cps[i + 1] == 10:
-                _count_segment(cps, start, i, keys, stamps, stamp, mask, acc)
-                while i < b and cps[i] == 10:
-                    i += 1
-                start = i
-            else:
-                i += 1
-        _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
+        _count_segments(cps, a, b, 2, keys, stamps, stamp, mask, acc)
         out[0, d] = acc[1] / acc[0]
         out[1, d] = acc[2]
 
