@@ -21,7 +21,16 @@ DEFAULTS: dict[str, Any] = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
+    # Cached frames hold whole documents: 10,000-row column batches (Spark's default)
+    # make 20-60 MB byte arrays per text column, which fragment a small heap.
+    "spark.sql.inMemoryColumnarStorage.batchSize": "2000",
 }
+
+#: JVM options for the driver and executors. G1 treats an array of half a region
+#: or more as "humongous" (contiguous regions, freed late); with the default 1-2 MB
+#: regions of a 4 GB heap every cached text batch and sort page is one, and a
+#: 1M-document run ran out of heap with half of it free. 16 MB regions fix that.
+JVM_OPTIONS = "-XX:G1HeapRegionSize=16m"
 
 
 def load_profile(name_or_path: str | None) -> dict[str, str]:
@@ -70,14 +79,20 @@ def build_session(
     elif not under_spark_submit():
         builder = builder.master("local[*]")
     conf = {**DEFAULTS, **load_profile(profile), **(extra or {})}
-    if under_spark_submit():
-        given = submitted_settings()
-        conf = {k: v for k, v in conf.items() if k not in given}
+    given = submitted_settings() if under_spark_submit() else set()
+    conf = {k: v for k, v in conf.items() if k not in given}
     log4j = PROFILE_DIR / "log4j2.properties"
+    opts = JVM_OPTIONS
     if log4j.is_file() and not under_spark_submit():
-        opt = f"-Dlog4j.configurationFile=file:{log4j}"
-        conf.setdefault("spark.driver.extraJavaOptions", opt)
-        conf.setdefault("spark.executor.extraJavaOptions", opt)
+        opts = f"{opts} -Dlog4j.configurationFile=file:{log4j}"
+    # The driver's options only matter before its JVM starts (not under spark-submit,
+    # where submitted keys were dropped above); executors start later either way.
+    keys = ["spark.executor.extraJavaOptions"]
+    if not under_spark_submit():
+        keys.append("spark.driver.extraJavaOptions")
+    for key in keys:
+        if key not in given:  # what spark-submit was given wins, as for every key
+            conf[key] = f"{conf.get(key, '')} {opts}".strip()
     for k, v in conf.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()

@@ -148,7 +148,7 @@ def find_spark_submit() -> str:
 
 def build(args: argparse.Namespace) -> Submission:
     """Turn ``winnow submit`` arguments into a :class:`Submission` (builds the zips)."""
-    from winnow.session import PROFILE_DIR, load_profile
+    from winnow.session import JVM_OPTIONS, PROFILE_DIR, load_profile
 
     overrides: dict[str, str] = {}
     for item in args.conf:
@@ -190,7 +190,7 @@ def build(args: argparse.Namespace) -> Submission:
         log4j = PROFILE_DIR / "log4j2.properties"
         if deploy_mode == "client" and log4j.is_file():
             sub.conf.setdefault("spark.driver.extraJavaOptions",
-                                f"-Dlog4j.configurationFile=file:{log4j}")
+                                f"{JVM_OPTIONS} -Dlog4j.configurationFile=file:{log4j}")
         if args.archive:
             sub.archives.insert(0, f"{args.archive}#{ENV_ALIAS}")
             sub.conf["spark.pyspark.python"] = f"./{ENV_ALIAS}/bin/python"
