@@ -23,8 +23,11 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from winnow import numba_cache
 from winnow.errors import WinnowError
 from winnow.files import local_file as local_model_path  # noqa: F401 - re-exported
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 MAGIC = 793712314
 VERSION = 12

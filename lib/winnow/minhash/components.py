@@ -24,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
-from winnow import worker
+from winnow import numba_cache, worker
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

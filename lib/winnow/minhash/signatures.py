@@ -16,7 +16,10 @@ import numba
 import numpy as np
 import pyarrow as pa
 
+from winnow import numba_cache
 from winnow.minhash.shingles import _IDEOGRAPH_PLANES_END, _TABLE_END, fold_table
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)

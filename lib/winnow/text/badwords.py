@@ -20,8 +20,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from winnow import numba_cache
 from winnow.files import local_file
 from winnow.text.chars import WORD, char_table, codepoints, lower_table
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Languages written without spaces between words: entries match anywhere.
 SUBSTRING_LANGUAGES = ("ja", "th", "zh")

@@ -28,7 +28,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from winnow import numba_cache
 from winnow.text.words import T_LINE_START, T_SYMBOL, T_TERM, Tokens
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 END_MARKS = (".", "?", "!", '"', "'")
 ELLIPSIS = "..."

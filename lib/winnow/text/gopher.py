@@ -12,8 +12,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from winnow import numba_cache
 from winnow.text.chars import SPACE, char_table
 from winnow.text.words import T_ALPHA, T_SYMBOL, Tokens, token_hash, tokenize
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Gopher's stop words: a document must contain at least two of them.
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")

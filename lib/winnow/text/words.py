@@ -48,6 +48,7 @@ from functools import cache
 import numba
 import numpy as np
 
+from winnow import numba_cache
 from winnow.text.chars import (
     A_CURRENCY,
     A_DOT_AFTER,
@@ -69,6 +70,8 @@ from winnow.text.chars import (
     char_table,
     codepoints,
 )
+
+numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Abbreviations that keep their period (spaCy's English tokenizer exceptions).
 SPECIAL_CASES = tuple(
