@@ -51,6 +51,10 @@ if TYPE_CHECKING:
 DEFAULT_BANDS = 14
 DEFAULT_ROWS = 8
 SNIPPET_CHARS = 200
+#: Per-document notes (ids with an edge or a published match; ~100 bytes a row) up
+#: to this many rows are broadcast to the join with the corpus, so the documents
+#: and their text are not shuffled for it (at 100k documents: 206 MB of shuffle).
+BROADCAST_NOTES = 500_000
 
 
 @dataclass
@@ -146,9 +150,9 @@ class MinhashDedup(FrameStage):
             unshingled, allowMissingColumns=True))
         cached.unpersist()
 
-        out = df.join(notes, "id", "left")
+        out = df.join(_broadcast_if_small(notes), "id", "left")
         if matches is not None:
-            out = out.join(matches, "id", "left")
+            out = out.join(_broadcast_if_small(matches), "id", "left")
             hit = F.col("reason").isNull() & F.col("_published").isNotNull()
             out = self.reject(out, hit, "duplicate_of_published", F.col("_published"))
             # The published document's cluster; its size is not recomputed across runs.
@@ -271,6 +275,14 @@ class MinhashDedup(FrameStage):
             F.col("dup_cluster").alias("sample_id"), "sample_snippet",
         ).orderBy(F.desc("cluster_size"), "dup_cluster")
         return {"dup_clusters": histogram, "dup_clusters_largest": largest}
+
+
+def _broadcast_if_small(frame: DataFrame) -> DataFrame:
+    """``frame`` marked for broadcast when it has at most ``BROADCAST_NOTES`` rows.
+
+    Only for checkpointed frames: their count is a cheap scan of the checkpoint.
+    """
+    return F.broadcast(frame) if frame.count() <= BROADCAST_NOTES else frame
 
 
 def _list_array(matrix: np.ndarray, missing: pa.BooleanArray) -> pa.ListArray:
