@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_heuristics_fidelity import duplicates
 from winnow.text import badwords, c4, fineweb, gopher, url
 from winnow.text.words import reference_tokens, tokenize
 
@@ -73,13 +74,7 @@ def test_a_ten_megabyte_line():
 
 
 def _plain_duplicates(parts: list[str]) -> tuple[float, int]:
-    seen: set[str] = set()
-    repeated = chars = 0
-    for p in parts:
-        if p in seen:
-            repeated += 1
-            chars += len(p)
-        seen.add(p)
+    repeated, chars = duplicates(parts)
     return repeated / len(parts), chars
 
 

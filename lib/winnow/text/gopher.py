@@ -154,6 +154,17 @@ def _segment_hash(cps, lo, hi) -> np.uint64:
 
 
 @numba.njit(cache=True)
+def _hash_table(most):
+    """An open-addressing table for up to ``most`` keys per document: a power-of-two
+    size of at least ``2 * most`` (load <= 1/2), its ``mask``, ``keys`` and ``stamps``
+    (a slot is live when its stamp equals the current document's)."""
+    size = 1
+    while size < 2 * most:
+        size *= 2
+    return np.int64(size - 1), np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
+
+
+@numba.njit(cache=True)
 def _count_segment(cps, lo, hi, keys, stamps, stamp, mask, acc) -> None:
     """Count segment ``cps[lo:hi]``: acc[0] += 1, and if it repeats an earlier segment
     of this stamp, acc[1] += 1 and acc[2] += its length."""
@@ -199,12 +210,7 @@ def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - comp
             if cps[i] == 10:
                 nl += 1
         most = max(most, nl)
-    size = 1
-    while size < 2 * most:
-        size *= 2
-    mask = np.int64(size - 1)
-    keys = np.zeros(size, dtype=np.uint64)
-    stamps = np.zeros(size, dtype=np.int64)
+    mask, keys, stamps = _hash_table(most)
     acc = np.zeros(3, dtype=np.int64)
     stamp = 0
     for d in range(text_offsets.shape[0] - 1):
@@ -300,13 +306,8 @@ def _ngram_kernel(tok_offsets, starts, ends, hashes, top_ns, dup_ns, top_out,
     most = 1
     for d in range(tok_offsets.shape[0] - 1):
         most = max(most, tok_offsets[d + 1] - tok_offsets[d])
-    size = 1
-    while size < 2 * most:
-        size *= 2
-    mask = np.int64(size - 1)
-    keys = np.zeros(size, dtype=np.uint64)
-    stamps = np.zeros(size, dtype=np.int64)
-    counts = np.zeros(size, dtype=np.int64)
+    mask, keys, stamps = _hash_table(most)
+    counts = np.zeros(mask + 1, dtype=np.int64)
     grams = np.empty(most, dtype=np.uint64)
     max_n = max(top_ns.max() if top_ns.size else 1, dup_ns.max() if dup_ns.size else 1)
     stamp = 0
