@@ -24,3 +24,14 @@ def checkpointer(ctx: RunContext) -> Callable[[DataFrame], DataFrame]:
     if sc.getCheckpointDir():
         return lambda frame: frame.checkpoint(eager=True)
     return lambda frame: frame.localCheckpoint(eager=True)
+
+
+def broadcast_if_small(frame: DataFrame, max_rows: int) -> DataFrame:
+    """``frame`` marked for a broadcast join when it has at most ``max_rows`` rows.
+
+    Meant for checkpointed (or otherwise materialised) frames, whose count is a
+    cheap scan: the larger side of the join is then not shuffled.
+    """
+    from pyspark.sql import functions as F
+
+    return F.broadcast(frame) if frame.count() <= max_rows else frame

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from winnow.checkpoint import broadcast_if_small
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
@@ -47,9 +49,8 @@ def star_edges(
     )
     pairs = buckets.where(F.col("members") == 2).select(
         F.col("top").alias("src"), F.col("root").alias("dst"))
-    large = buckets.where(F.col("members") > 2).select("band", "key", "root")
-    if large.count() <= broadcast_rows:
-        large = F.broadcast(large)
+    large = broadcast_if_small(
+        buckets.where(F.col("members") > 2).select("band", "key", "root"), broadcast_rows)
     members = (
         bands.join(large, ["band", "key"])
         .where(F.col("id") != F.col("root"))

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from winnow import worker
-from winnow.checkpoint import checkpointer
+from winnow.checkpoint import broadcast_if_small, checkpointer
 from winnow.errors import ConfigError
 from winnow.minhash.candidates import (
     band_rows,
@@ -150,9 +150,9 @@ class MinhashDedup(FrameStage):
             unshingled, allowMissingColumns=True))
         cached.unpersist()
 
-        out = df.join(_broadcast_if_small(notes), "id", "left")
+        out = df.join(broadcast_if_small(notes, BROADCAST_NOTES), "id", "left")
         if matches is not None:
-            out = out.join(_broadcast_if_small(matches), "id", "left")
+            out = out.join(broadcast_if_small(matches, BROADCAST_NOTES), "id", "left")
             hit = F.col("reason").isNull() & F.col("_published").isNotNull()
             out = self.reject(out, hit, "duplicate_of_published", F.col("_published"))
             # The published document's cluster; its size is not recomputed across runs.
@@ -275,14 +275,6 @@ class MinhashDedup(FrameStage):
             F.col("dup_cluster").alias("sample_id"), "sample_snippet",
         ).orderBy(F.desc("cluster_size"), "dup_cluster")
         return {"dup_clusters": histogram, "dup_clusters_largest": largest}
-
-
-def _broadcast_if_small(frame: DataFrame) -> DataFrame:
-    """``frame`` marked for broadcast when it has at most ``BROADCAST_NOTES`` rows.
-
-    Only for checkpointed frames: their count is a cheap scan of the checkpoint.
-    """
-    return F.broadcast(frame) if frame.count() <= BROADCAST_NOTES else frame
 
 
 def _list_array(matrix: np.ndarray, missing: pa.BooleanArray) -> pa.ListArray:
