@@ -25,7 +25,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spark-profile", default=None,
                    help="Spark settings: a name under conf/spark/ or a YAML file")
     p.add_argument("--run-id", default=None,
-                   help="run id (default: UTC time + random suffix; with --state: today, UTC)")
+                   help="run id: 1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit "
+                        "(default: UTC time + random suffix; with --state: today, UTC)")
     p.add_argument("--state", default=None,
                    help="state directory for nightly runs: only new inputs are processed, "
                         "deduplicated against everything published; output in OUTPUT/run_id=ID/")
@@ -36,6 +37,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from winnow import config, readers
+    from winnow.names import check_name
+
+    if args.run_id is not None:
+        check_name(args.run_id, "--run-id")  # it names paths: checked before anything else
 
     cfg = config.load(args.config)
     files = readers.expand_inputs(args.input, cfg.input.format)

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from winnow.errors import WinnowError
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+
+class UnsafeDeleteError(WinnowError):
+    """A delete that would reach outside the directory that owns the path."""
 
 
 class HadoopFS:
@@ -28,6 +34,23 @@ class HadoopFS:
         p, fs = self._path(path)
         if fs.exists(p):
             fs.delete(p, True)
+
+    def qualified(self, path: str) -> str:
+        """``path`` as a full URI with ``.`` and ``..`` resolved (Hadoop normalises them)."""
+        p, fs = self._path(path)
+        return str(fs.makeQualified(p).toString()).rstrip("/")
+
+    def inside(self, root: str, path: str) -> bool:
+        """True if ``path`` lies strictly inside directory ``root`` (not ``root`` itself)."""
+        return self.qualified(path).startswith(self.qualified(root) + "/")
+
+    def delete_within(self, path: str, *roots: str) -> None:
+        """Delete ``path`` (recursively, if present) only if it lies strictly inside one
+        of ``roots``; anything else raises :class:`UnsafeDeleteError` and deletes nothing."""
+        if not any(self.inside(root, path) for root in roots):
+            raise UnsafeDeleteError(
+                f"refusing to delete {path}: not inside {' or '.join(roots)}")
+        self.delete(path)
 
     def mkdirs(self, path: str) -> None:
         p, fs = self._path(path)

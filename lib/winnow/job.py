@@ -19,6 +19,7 @@ from winnow import readers, stats
 from winnow.errors import InvariantError, WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
+from winnow.names import check_name
 from winnow.pipeline import annotate
 from winnow.progress import Progress
 from winnow.stage import FrameStage, RunContext
@@ -93,16 +94,18 @@ def run(
     no new input).
     """
     progress = progress or Progress()
+    if run_id is not None:
+        check_name(run_id, "--run-id")  # before anything touches a file
     if state_dir is None:
         run_id = run_id or new_run_id()
         fs = HadoopFS(spark)
         pub = out.Publication(fs, output, f"{output.rstrip('/')}/_staging/{run_id}", overwrite)
         pub.check_target()
-        fs.delete(pub.staging)
+        pub.delete(pub.staging)
         pub.add_output_parts()
         result = _execute(spark, cfg, files, output, run_id, pub, progress, None)
         pub.finish()
-        fs.delete(f"{output.rstrip('/')}/_staging")
+        pub.delete(f"{output.rstrip('/')}/_staging")
         progress.say(f"published {output} (kept {result.counts.kept:,} of "
                      f"{result.counts.records:,})")
         return result
@@ -113,20 +116,20 @@ def run(
     state = State(spark, state_dir)
     lease = state.acquire(run_id)
     try:
+        # A run that died after its commit (whatever its id) is published first.
+        state.finish_publications(progress)
         target = f"{output.rstrip('/')}/run_id={run_id}"
-        pub = out.Publication(state.fs, target, f"{state.staging(run_id)}/publish")
+        pub = out.Publication(state.fs, target, f"{state.staging(run_id)}/publish",
+                              roots=(output, state.root))
         if state.is_committed(run_id):
             plan = state.plan_inputs(files)
             if plan.new:
                 raise WinnowError(
                     f"run {run_id} is already published; new inputs need a new --run-id")
-            commit = state.read_commit(run_id)
-            pub.after_commit = [tuple(m) for m in commit["after_commit"]]
-            pub.finish()
             progress.say(f"run {run_id} is already published: nothing to do")
             return None
         state.discard_uncommitted(run_id, ["ledger", *[f"index/{n}" for n in INDEXES]])
-        state.fs.delete(target)
+        pub.delete(target)
         plan = state.plan_inputs(files)
         for path, prior in sorted(plan.already.items()):
             progress.say(f"skip {path}: processed by run {prior}")
@@ -139,14 +142,17 @@ def run(
             (pub.path("ledger"), state.partition("ledger", run_id)))
         state.ledger_frame(plan.new).coalesce(1).write.parquet(pub.path("ledger"))
         crash_point("index")
+        lease.check()  # a run that lost its lease stops before anything counts
         pub.move(pub.before_commit)
         crash_point("commit")
+        lease.check()
         state.commit(run_id, {
             "run_id": run_id, "output": target, "counts": result.manifest["counts"],
             "inputs": [f.path for f in plan.new], "after_commit": pub.after_commit,
         })
         crash_point("publish")
         pub.finish()
+        state.mark_published(run_id)
         progress.say(f"published {target} (kept {result.counts.kept:,} of "
                      f"{result.counts.records:,}); index and ledger committed")
         return result

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 
 from winnow.errors import WinnowError
+from winnow.faults import crash_point
 from winnow.fs import HadoopFS
 
 if TYPE_CHECKING:
@@ -50,14 +51,17 @@ class Publication:
     ``before_commit`` moves (state index and ledger partitions) are invisible until
     the commit point; ``after_commit`` moves (the output parts, stats partitions)
     are replayed by a re-run if the process died after the commit. ``_SUCCESS`` in
-    the run's output directory is written last.
+    the run's output directory is written last. Every delete (a replaced part, the
+    staging area) must lie strictly inside one of ``roots`` (default: the target).
     """
 
-    def __init__(self, fs: HadoopFS, target: str, staging: str, overwrite: bool = False):
+    def __init__(self, fs: HadoopFS, target: str, staging: str, overwrite: bool = False,
+                 roots: tuple[str, ...] = ()):
         self.fs = fs
         self.target = target.rstrip("/")
         self.staging = staging.rstrip("/")
         self.overwrite = overwrite
+        self.roots = roots or (self.target,)
         self.before_commit: list[tuple[str, str]] = []
         self.after_commit: list[tuple[str, str]] = []
 
@@ -71,6 +75,10 @@ class Publication:
     def path(self, part: str) -> str:
         return f"{self.staging}/{part}"
 
+    def delete(self, path: str) -> None:
+        """Delete ``path`` if it is strictly inside one of ``roots``; raise otherwise."""
+        self.fs.delete_within(path, *self.roots)
+
     def add_output_parts(self) -> None:
         for part in PARTS:
             if part != "stats":
@@ -80,13 +88,29 @@ class Publication:
         """Idempotent: a move whose source is gone was done by an earlier attempt."""
         for src, dst in moves:
             if self.fs.exists(src):
-                self.fs.delete(dst)
+                self.delete(dst)
                 parent = dst.rsplit("/", 1)[0]
                 self.fs.mkdirs(parent)
                 self.fs.rename(src, dst)
 
     def finish(self) -> None:
-        """Everything after the commit point: output parts, stats, ``_SUCCESS``."""
-        self.move(self.after_commit)
-        self.fs.delete(self.staging)
+        """Everything after the commit point: output parts, stats, ``_SUCCESS``.
+
+        The target stops looking complete before its first part is replaced:
+        ``_SUCCESS`` is deleted first, and ``manifest.json`` with it when a new one is
+        staged, then ``stats/`` tables of an earlier output that this run does not
+        produce. A crash in between leaves an output without ``_SUCCESS`` or manifest;
+        re-running completes it.
+        """
+        self.delete(f"{self.target}/_SUCCESS")
+        if self.fs.exists(self.path("manifest.json")):
+            self.delete(f"{self.target}/manifest.json")
+        produced = {dst for _, dst in self.after_commit}
+        for name in self.fs.list(f"{self.target}/stats"):
+            if f"{self.target}/stats/{name}" not in produced:
+                self.delete(f"{self.target}/stats/{name}")
+        for move in self.after_commit:
+            self.move([move])
+            crash_point("publish-part")
+        self.delete(self.staging)
         self.fs.write_text(f"{self.target}/_SUCCESS", "")
