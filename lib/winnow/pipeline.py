@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from winnow import worker
+from winnow import identity, worker
 from winnow.faults import crash_point
 from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
 
@@ -36,6 +36,8 @@ class StageTiming:
     #: ``signal_rows == passes × records`` proves no text work was recomputed.
     signal_rows: int = 0
     signal_passes: int = 0
+    #: Records whose input id repeated an earlier record's (``winnow.identity``).
+    ids_renamed: int = 0
 
 
 def group_stages(stages: list[Stage]) -> list[list[SignalStage] | FrameStage]:
@@ -133,7 +135,8 @@ def annotate(
     """Apply all stages; return the final persisted frame, timings and what to unpersist.
 
     Only the latest materialised frame stays cached, so memory holds one copy of
-    the annotated corpus at a time.
+    the annotated corpus at a time. Ids are made unique at the first
+    materialisation, before any frame stage joins on them.
     """
     sc = ctx.spark.sparkContext
     accumulators = {s.name: sc.accumulator(0.0) for s in stages}
@@ -146,11 +149,23 @@ def annotate(
     # it includes the eager work inside a frame stage's apply (checkpoints, counts).
     segment_start = time.perf_counter()
 
+    ids_checked = False
+
     def materialise(frame: DataFrame, label: str) -> DataFrame:
-        nonlocal segment_start
+        nonlocal segment_start, ids_checked
         frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         n = frame.count()
         crash_point("signals")
+        if not ids_checked:
+            ids_checked = True
+            unique, timing.ids_renamed = identity.disambiguate(frame)
+            if timing.ids_renamed:
+                progress.say(f"  {timing.ids_renamed:,} record(s) repeated an earlier "
+                             f"record's id: renamed to id{identity.SEPARATOR}…")
+                unique = unique.persist(StorageLevel.MEMORY_AND_DISK)
+                unique.count()
+                frame.unpersist()
+                frame = unique
         timing.wall[label] = time.perf_counter() - segment_start
         segment_start = time.perf_counter()
         # The new frame is cached now; its predecessors' copies only cost memory.

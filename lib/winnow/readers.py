@@ -25,6 +25,7 @@ from winnow import worker
 from winnow.errors import WinnowError
 
 if TYPE_CHECKING:
+    from pyspark import Accumulator
     from pyspark.sql import DataFrame, SparkSession
 
     from winnow.config import InputConfig
@@ -298,9 +299,14 @@ READERS = {"jsonl": read_jsonl, "parquet": read_parquet}
 
 
 def read_documents(
-    spark: SparkSession, files: list[InputFile], input_cfg: InputConfig, partitions: int
+    spark: SparkSession, files: list[InputFile], input_cfg: InputConfig, partitions: int,
+    tally: Accumulator | None = None,
 ) -> DataFrame:
-    """One row per input record (documents and quarantine rows), ``partitions`` wide."""
+    """One row per input record (documents and quarantine rows), ``partitions`` wide.
+
+    ``tally`` (``winnow.conservation.record_tally``) receives each file's record
+    count once the file is read to its end: the source side of the conservation check.
+    """
     from pyspark.sql.pandas.types import from_arrow_schema
 
     listing = [(f.path, f.format) for f in files]
@@ -311,7 +317,12 @@ def read_documents(
         for b in batches:
             for i in b.column(0).to_pylist():
                 path, fmt = listing[i]
-                yield from READERS[fmt](path, fields)
+                records = 0
+                for batch in READERS[fmt](path, fields):
+                    records += batch.num_rows
+                    yield batch
+                if tally is not None:
+                    tally.add({i: records})
 
     df = spark.range(0, len(files), 1, len(files)).mapInArrow(
         read_files, from_arrow_schema(DOC_SCHEMA)

@@ -1,0 +1,97 @@
+"""The conservation check, counted from the source rather than from the frame it checks.
+
+Left side: the records each reader saw, per input file (lines, Parquet rows, one
+row per unreadable or empty file), tallied on the executors as each file is read,
+before any stage runs. Right side: the rows of the written ``kept/``, ``removed/``
+and ``quarantine/`` files, read back. A stage that multiplies rows (a join on a
+repeated key) or loses them makes the two sides differ, and the run fails before
+anything is published. The same read-back checks that every output id is unique.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import TYPE_CHECKING
+
+from pyspark.accumulators import AccumulatorParam
+
+from winnow.errors import InvariantError
+
+if TYPE_CHECKING:
+    from pyspark import Accumulator, SparkContext
+    from pyspark.sql import SparkSession
+
+    from winnow.readers import InputFile
+
+DOCUMENT_PARTS = ("kept", "removed", "quarantine")
+#: A file whose tally differed between two attempts at reading it.
+INCONSISTENT = -1
+
+
+class RecordTally(AccumulatorParam):
+    """Records per input file (file index -> count), merged idempotently.
+
+    A file read twice (a lost cached partition recomputed, a speculative task) adds
+    the same count again; keeping one value per file instead of summing makes the
+    tally exact however often Spark reads a file. Two attempts that disagree mark
+    the file ``INCONSISTENT`` (a nondeterministic reader), which the check reports.
+    """
+
+    def zero(self, value: dict[int, int]) -> dict[int, int]:
+        return {}
+
+    def addInPlace(self, a: dict[int, int], b: dict[int, int]) -> dict[int, int]:  # noqa: N802
+        for key, count in b.items():
+            a[key] = count if a.get(key, count) == count else INCONSISTENT
+        return a
+
+
+def record_tally(sc: SparkContext) -> Accumulator:
+    """A new per-file record tally for one read of the inputs."""
+    return sc.accumulator({}, RecordTally())
+
+
+def source_records(tally: Accumulator, files: list[InputFile]) -> dict[str, int]:
+    """Records per input path from a completed read; a file never read is an error."""
+    seen = tally.value
+    counts = {}
+    for i, f in enumerate(files):
+        n = seen.get(i)
+        if n is None:
+            raise InvariantError(f"conservation: input {f.path} was never read to its end")
+        if n == INCONSISTENT:
+            raise InvariantError(
+                f"conservation: input {f.path} gave different records on two reads")
+        counts[f.path] = n
+    return counts
+
+
+def written_rows(spark: SparkSession, paths: dict[str, str]) -> dict[str, int]:
+    """Rows per written document part, plus ``_total`` and ``_distinct_ids``, in one job."""
+    from pyspark.sql import functions as F
+
+    frames = [spark.read.parquet(path).select("id", F.lit(part).alias("_part"))
+              for part, path in paths.items()]
+    union = reduce(lambda a, b: a.unionByName(b), frames)
+    aggs = [F.sum((F.col("_part") == part).cast("long")).alias(part) for part in paths]
+    row = union.agg(*aggs, F.count(F.lit(1)).alias("_total"),
+                    F.count_distinct("id").alias("_distinct_ids")).first()
+    return {k: int(v or 0) for k, v in row.asDict().items()}
+
+
+def check(source: dict[str, int], written: dict[str, int], frame_kept: int) -> None:
+    """input records = kept + removed + quarantined, and every output id unique."""
+    records = sum(source.values())
+    parts = " + ".join(f"{p} {written[p]:,}" for p in DOCUMENT_PARTS)
+    if written["_total"] != records:
+        raise InvariantError(
+            f"conservation violated: the readers saw {records:,} input records, "
+            f"the output holds {parts} = {written['_total']:,} rows")
+    if written["kept"] != frame_kept:
+        raise InvariantError(
+            f"conservation violated: {frame_kept:,} documents were kept, "
+            f"{written['kept']:,} were written")
+    if written["_distinct_ids"] != written["_total"]:
+        raise InvariantError(
+            f"ids not unique: the output holds {written['_total']:,} rows but "
+            f"{written['_distinct_ids']:,} distinct ids")
