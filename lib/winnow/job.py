@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from pyspark.sql import types as T
 
 import winnow
+from winnow import conservation, readers, stats
 from winnow import output as out
-from winnow import readers, stats
-from winnow.errors import InvariantError, WinnowError
+from winnow.errors import WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
 from winnow.names import check_name
@@ -51,6 +51,7 @@ RUN_SCHEMA = T.StructType(
         T.StructField("documents_quarantined", T.LongType(), False),
         T.StructField("signal_passes", T.IntegerType(), False),
         T.StructField("signal_pass_rows", T.LongType(), False),
+        T.StructField("ids_renamed", T.LongType(), False),
     ]
 )
 
@@ -177,11 +178,14 @@ def _execute(
     partitions = cfg.output.partitions or max(2, sc.defaultParallelism * 2)
     progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
                  f"master {sc.master}")
-    df = readers.read_documents(spark, files, cfg.input, partitions)
+    tally = conservation.record_tally(sc)
+    df = readers.read_documents(spark, files, cfg.input, partitions, tally=tally)
     ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state},
                      checkpoint_dir=spark.conf.get("spark.checkpoint.dir", None))
     final, timing, persisted = annotate(df, cfg.stages, ctx, progress)
     crash_point("dedup")
+    # Every read task has run by now (the frame is materialised): the source side.
+    source = conservation.source_records(tally, files)
 
     progress.start("write")
     t0 = time.perf_counter()
@@ -210,17 +214,18 @@ def _execute(
         table.write.parquet(staged)
         pub.before_commit.append((staged, state.partition(f"index/{name}", run_id)))
 
-    written = {part: spark.read.parquet(pub.path(part)).count()
-               for part in ("kept", "removed", "quarantine")}
-    check_conservation(counts, written)
+    written = conservation.written_rows(
+        spark, {part: pub.path(part) for part in conservation.DOCUMENT_PARTS})
+    conservation.check(source, written, counts.kept)
 
     finished = datetime.now(UTC)
     tables["stage_summary"] = stats.stage_summary_frame(spark, rows)
     run_row = (
         run_id, started, finished, cfg.hash, cfg.source, [f.path for f in files],
         winnow.__version__, spark.version, platform.python_version(), sc.master,
-        sc.defaultParallelism, timing.wall, timing.cpu, counts.records, counts.kept,
+        sc.defaultParallelism, timing.wall, timing.cpu, sum(source.values()), counts.kept,
         counts.removed, counts.quarantined, timing.signal_passes, timing.signal_rows,
+        timing.ids_renamed,
     )
     tables["run"] = spark.createDataFrame([run_row], RUN_SCHEMA)
     for name, table in tables.items():
@@ -244,24 +249,16 @@ def _execute(
         "config_hash": cfg.hash,
         "config_path": cfg.source,
         "config": cfg.raw,
-        "inputs": [{"path": f.path, "size": f.size, "mtime": f.mtime} for f in files],
+        "inputs": [{"path": f.path, "size": f.size, "mtime": f.mtime, "records": source[f.path]}
+                   for f in files],
         "counts": {
-            "input": counts.records, "kept": counts.kept, "removed": counts.removed,
-            "quarantined": counts.quarantined, "by_reason": dict(sorted(counts.by_reason.items())),
+            "input": sum(source.values()), "ids_renamed": timing.ids_renamed,
+            "kept": counts.kept, "removed": counts.removed, "quarantined": counts.quarantined,
+            "by_reason": dict(sorted(counts.by_reason.items())),
         },
     }
     fs.write_text(pub.path("manifest.json"), json.dumps(manifest, indent=2, default=str))
     return RunResult(run_id, pub.target, counts, rows, manifest)
-
-
-def check_conservation(counts: stats.Counts, written: dict[str, int]) -> None:
-    """input = kept + removed + quarantined, using the counts of the written files."""
-    total = written["kept"] + written["removed"] + written["quarantine"]
-    if total != counts.records or written["kept"] != counts.kept:
-        raise InvariantError(
-            f"conservation violated: input {counts.records} != kept {written['kept']} + "
-            f"removed {written['removed']} + quarantined {written['quarantine']}"
-        )
 
 
 def print_summary(result: RunResult, stream=sys.stdout) -> None:
