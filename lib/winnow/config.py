@@ -2,15 +2,23 @@
 
 Every problem is a ``ConfigError`` whose one-line message names the key, e.g.
 ``stages[2].min_wrods: unknown key for stage 'length' (known: max_words, min_words, mode)``.
+Messages never hold a whole user value (``_shown`` cuts it), and hostile YAML is
+bounded: at most ``MAX_CONFIG_BYTES`` on disk and after alias expansion, at most
+``MAX_ALIASES`` aliases.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
+import math
 import os
 import pkgutil
+import re
+import reprlib
+import struct
 import types
 import typing
 from dataclasses import dataclass, field
@@ -20,10 +28,38 @@ from typing import Any
 
 import yaml
 
-from winnow.errors import ConfigError
-from winnow.stage import MODES, REGISTRY, FilePath, Stage, StageParams
+from winnow.errors import ConfigError, WinnowError
+from winnow.stage import (
+    MODES,
+    REGISTRY,
+    FilePath,
+    FrameStage,
+    ModelPath,
+    Range,
+    SignalStage,
+    Stage,
+    StageParams,
+    bounded,
+)
 
 INPUT_FORMATS = ("auto", "jsonl", "parquet")
+MIB = 1 << 20
+#: Largest config accepted: its file, and its content after YAML alias expansion.
+MAX_CONFIG_BYTES = MIB
+#: Most YAML aliases (``*name``) a config may use.
+MAX_ALIASES = 100
+#: Longest rendering of a user's value (or key) inside an error message.
+SHOWN_CHARS = 80
+#: Longest message a stage's ``validate()`` may add after the key.
+MESSAGE_CHARS = 400
+#: The range of a number whose parameter declares none (``stage.bounded`` declares one).
+DEFAULT_RANGE = Range()
+#: Columns each frame stage adds (signal stages declare theirs in ``output_fields``).
+FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "exact_dedup": ("text_hash", "exact_copies"),
+    "minhash_dedup": ("dup_cluster", "dup_cluster_size"),
+    "quality": ("quality_score",),
+}
 
 
 @dataclass
@@ -41,7 +77,8 @@ class OutputConfig:
     """What the writer keeps."""
 
     removed_text: bool = True
-    partitions: int = 0  # 0: chosen from the cluster's parallelism
+    #: 0: chosen from the cluster's parallelism
+    partitions: int = bounded(Range(1, 100_000, zero=True), 0)
 
 
 @dataclass
@@ -70,17 +107,101 @@ def load_stage_modules() -> None:
 
 
 def load(path: str | os.PathLike) -> Config:
-    """Read and validate the YAML file at ``path``."""
+    """Read and validate the YAML file at ``path`` (at most ``MAX_CONFIG_BYTES``)."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
+    with open(p, "rb") as f:
+        data = f.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        size = max(p.stat().st_size, len(data))
+        raise ConfigError(f"config {p} is {math.ceil(size * 10 / MIB) / 10:.1f} MiB; the limit "
+                          f"is {MAX_CONFIG_BYTES // MIB} MiB — put long lists in files")
     try:
-        raw = yaml.safe_load(p.read_text())
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
+    return parse(read_yaml(text, str(p)), source=str(p), base_dir=p.parent)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing more than ``MAX_ALIASES`` alias uses."""
+
+    def __init__(self, text: str, source: str):
+        super().__init__(text)
+        self.source = source
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise ConfigError(f"{self.source}: more than {MAX_ALIASES} YAML aliases "
+                                  f"(*name); the limit is {MAX_ALIASES}")
+        return super().compose_node(parent, index)
+
+
+def read_yaml(text: str, source: str) -> Any:
+    """Parse YAML safely, refusing content that expands beyond ``MAX_CONFIG_BYTES``."""
+    loader = _BoundedLoader(text, source)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{source}: expands to more than {MAX_CONFIG_BYTES // MIB} MiB "
+                              "through YAML aliases; the limit is "
+                              f"{MAX_CONFIG_BYTES // MIB} MiB")
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(f"{p}: not valid YAML{where}") from None
-    return parse(raw, source=str(p), base_dir=p.parent)
+        raise ConfigError(f"{source}: not valid YAML{where}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # a scalar the constructor rejects (int too long, bad date)
+        raise ConfigError(f"{source}: not valid YAML ({_short(str(exc))})") from None
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Characters (roughly) of the document with every alias expanded; a cycle is too big.
+
+    Each node is measured once, so an alias bomb costs its size on disk, not expanded.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = MAX_CONFIG_BYTES + 1  # in progress: a cycle expands forever
+        if isinstance(node, yaml.ScalarNode):
+            n = len(node.value) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(child) for child in node.value)
+        else:
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = n
+        return n
+
+    return size(root)
+
+
+def _short(text: str, limit: int = SHOWN_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 2
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+_REPR.maxstring = _REPR.maxlong = _REPR.maxother = SHOWN_CHARS
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` in at most ``SHOWN_CHARS`` characters, whatever its size."""
+    return _short(_REPR.repr(value))
 
 
 def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> Config:
@@ -90,15 +211,15 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     known = {"input", "output", "stages"}
     for key in raw:
         if key not in known:
-            raise ConfigError(f"{key}: unknown top-level key (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{_short(str(key))}: unknown top-level key "
+                              f"(known: {', '.join(sorted(known))})")
     inp = _dataclass_from(InputConfig, raw.get("input") or {}, "input", base_dir)
     if inp.format not in INPUT_FORMATS:
         raise ConfigError(f"input.format: must be one of {', '.join(INPUT_FORMATS)}")
     unknown_fields = set(inp.fields) - {"text", "id", "url"}
     if unknown_fields:
-        raise ConfigError(
-            f"input.fields.{sorted(unknown_fields)[0]}: unknown field role (known: id, text, url)"
-        )
+        raise ConfigError(f"input.fields.{_short(sorted(unknown_fields)[0])}: unknown field "
+                          "role (known: id, text, url)")
     inp.fields = {"text": "text", "id": "id", "url": "url", **inp.fields}
     out = _dataclass_from(OutputConfig, raw.get("output") or {}, "output", base_dir)
     stages_raw = raw.get("stages")
@@ -112,6 +233,7 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     for name in set(names):
         if names.count(name) > 1 and not getattr(REGISTRY.get(name), "repeatable", False):
             raise ConfigError(f"stages: stage '{name}' listed more than once")
+    _check_rule_columns(stages)
     return Config(inp, out, stages, raw, source)
 
 
@@ -120,10 +242,9 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
     if not isinstance(entry, dict) or "stage" not in entry:
         raise ConfigError(f"{where}: must be a mapping with a 'stage' key")
     name = entry["stage"]
-    if name not in REGISTRY:
-        raise ConfigError(
-            f"{where}.stage: unknown stage {name!r} (known: {', '.join(sorted(REGISTRY))})"
-        )
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ConfigError(f"{where}.stage: unknown stage {_shown(name)} "
+                          f"(known: {', '.join(sorted(REGISTRY))})")
     cls = REGISTRY[name]
     params_raw = {k: v for k, v in entry.items() if k != "stage"}
     params = _dataclass_from(cls.Params, params_raw, where, base_dir, stage=name)
@@ -135,7 +256,7 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
         try:
             check()
         except ConfigError as exc:
-            raise ConfigError(f"{where}.{exc}") from None
+            raise ConfigError(f"{where}.{_short(str(exc), MESSAGE_CHARS)}") from None
     return stage
 
 
@@ -151,9 +272,11 @@ def _dataclass_from(
         if key not in fields:
             what = f"for stage '{stage}'" if stage else f"in '{where}'"
             raise ConfigError(
-                f"{where}.{key}: unknown key {what} (known: {', '.join(sorted(fields))})"
+                f"{where}.{_short(str(key))}: unknown key {what} "
+                f"(known: {', '.join(sorted(fields))})"
             )
-        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", base_dir)
+        rng = fields[key].metadata.get("range", DEFAULT_RANGE)
+        kwargs[key] = _coerce(value, hints[key], f"{where}.{key}", base_dir, rng)
     for name, f in fields.items():
         if name not in kwargs and f.default is dataclasses.MISSING and (
             f.default_factory is dataclasses.MISSING
@@ -166,47 +289,84 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
-def _coerce(value: Any, tp: Any, key: str, base_dir: Path | None) -> Any:
+def _coerce(
+    value: Any, tp: Any, key: str, base_dir: Path | None, rng: Range = DEFAULT_RANGE
+) -> Any:
+    """``value`` as type ``tp``; numbers (also in lists and maps) must lie in ``rng``."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], key, base_dir)
+        return _coerce(value, inner[0], key, base_dir, rng)
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list, got {type(value).__name__}")
-        return [_coerce(v, args[0], f"{key}[{i}]", base_dir) for i, v in enumerate(value)]
+        return [_coerce(v, args[0], f"{key}[{i}]", base_dir, rng) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__}")
-        return {
-            str(k): _coerce(v, args[1], f"{key}.{k}", base_dir) for k, v in value.items()
-        }
-    if tp is FilePath:
+        return {str(k): _coerce(v, args[1], f"{key}.{_short(str(k))}", base_dir, rng)
+                for k, v in value.items()}
+    if tp in (FilePath, ModelPath):
         if not isinstance(value, str):
             raise ConfigError(f"{key}: expected a file path, got {type(value).__name__}")
-        return FilePath(resolve_file(value, key, base_dir))
+        path = resolve_file(value, key, base_dir)
+        if tp is ModelPath and "://" not in path:
+            check_model(path, key)
+        return tp(path)
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true/false, got {value!r}")
+            raise ConfigError(f"{key}: expected true/false, got {_shown(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return value
+            raise ConfigError(f"{key}: expected an integer, got {_shown(value)}")
+        return _in_range(value, rng, key)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{key}: expected a number, got {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(f"{key}: expected a finite number, got {_shown(value)}")
+        return _in_range(number, rng, key)
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{key}: expected a string, got {value!r}")
+            raise ConfigError(f"{key}: expected a string, got {_shown(value)}")
         return value
     if tp is Any:
         return value
     raise ConfigError(f"{key}: unsupported parameter type {_type_name(tp)}")
+
+
+def _in_range(value: float, rng: Range, key: str) -> Any:
+    if value not in rng:
+        raise ConfigError(f"{key}: must be {rng}, got {_shown(value)}")
+    return value
+
+
+def check_model(path: str, key: str) -> None:
+    """Refuse a local file that does not read as a fastText model (header, then in full)."""
+    from winnow.langid.fasttext_model import MAGIC, VERSION, load_model
+
+    with open(path, "rb") as f:
+        head = f.read(8)
+    magic, version = struct.unpack("<ii", head) if len(head) == 8 else (None, None)
+    if magic != MAGIC:
+        raise ConfigError(f"{key}: {path} is not a fastText model (a .bin/.ftz model "
+                          f"starts with the number {MAGIC})")
+    if version > VERSION:
+        raise ConfigError(f"{key}: {path} is fastText format version {version}; "
+                          f"this reader supports up to {VERSION}")
+    try:
+        load_model(path)  # cached: the stage's validate() and the driver reuse it
+    except (WinnowError, struct.error, ValueError, IndexError, OSError, MemoryError) as exc:
+        raise ConfigError(f"{key}: {path} is not a readable fastText model, truncated or "
+                          f"corrupt ({_short(str(exc))})") from None
 
 
 def resolve_file(value: str, key: str, base_dir: Path | None) -> str:
@@ -219,10 +379,135 @@ def resolve_file(value: str, key: str, base_dir: Path | None) -> str:
         # the config file, then from the project root (for bundled recipes).
         candidates += [base_dir / value, Path(__file__).resolve().parents[2] / value]
     for c in candidates:
-        if c.exists():
+        if c.is_file():
             return str(c.resolve())
-    raise ConfigError(f"{key}: file not found: {value}")
+        if c.exists():
+            raise ConfigError(f"{key}: not a file: {_short(value)}")
+    raise ConfigError(f"{key}: file not found: {_short(value)}")
 
 
 def stage_params_dict(params: StageParams) -> dict[str, Any]:
     return dataclasses.asdict(params)
+
+
+#: Spark SQL words that are not columns: keywords, literals, types, interval units.
+SQL_WORDS = frozenset("""
+    AND OR NOT IS NULL TRUE FALSE IN LIKE ILIKE RLIKE REGEXP BETWEEN CASE WHEN THEN ELSE
+    END CAST TRY_CAST AS DISTINCT FROM EXISTS ANY ALL SOME ESCAPE DIV INTERVAL TO FOR BOTH
+    LEADING TRAILING PLACING AT TIME ZONE LOCAL UNKNOWN NULLS FIRST LAST ASC DESC OVER
+    PARTITION BY ORDER FILTER WITHIN GROUP YEAR YEARS MONTH MONTHS WEEK WEEKS DAY DAYS HOUR
+    HOURS MINUTE MINUTES SECOND SECONDS MILLISECOND MILLISECONDS MICROSECOND MICROSECONDS
+    DATE TIMESTAMP TIMESTAMP_NTZ TIMESTAMP_LTZ INT INTEGER BIGINT SMALLINT TINYINT LONG
+    SHORT BYTE DOUBLE FLOAT REAL DECIMAL DEC NUMERIC STRING VARCHAR CHAR CHARACTER BOOLEAN
+    BINARY ARRAY MAP STRUCT VOID CURRENT_DATE CURRENT_TIMESTAMP CURRENT_USER USER
+    SESSION_USER
+""".split())
+_SQL_TOKEN = re.compile(r"""
+    (?P<skip>\s+|--[^\n]*|/\*.*?\*/)
+  | (?P<string>(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")+)
+  | (?P<quoted>`(?:[^`]|``)*`)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\w*)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<op>->|=>|::|.)
+""", re.VERBOSE | re.DOTALL)
+
+
+def rule_columns(predicate: str) -> list[str]:
+    """The column names a Spark SQL predicate reads, best effort: [] when unsure.
+
+    Skipped: string literals, keywords and types, function names (``name(``), typed
+    literals (``DATE '…'``), struct fields (``a.b`` reads ``a``), named arguments,
+    lambda parameters (``x -> …``) and the type after ``AS`` in ``CAST``.
+    """
+    tokens = [(m.lastgroup or "", m.group()) for m in _SQL_TOKEN.finditer(predicate)
+              if m.lastgroup != "skip"]
+    texts = [text.upper() for _, text in tokens]
+    if "SELECT" in texts or any(t in ("'", '"', "`") for t in texts):
+        return []  # a subquery or an unclosed quote: Spark will say what is wrong
+    bound = _lambda_params(tokens)
+    found: list[str] = []
+    depth = 0
+    type_depth: int | None = None  # inside ``AS type``: names are types until ``)``
+    for i, (kind, text) in enumerate(tokens):
+        if text in ("(", ")"):
+            depth += 1 if text == "(" else -1
+            if type_depth is not None and depth < type_depth:
+                type_depth = None
+            continue
+        if kind not in ("name", "quoted") or type_depth is not None:
+            continue
+        if kind == "name" and texts[i] in SQL_WORDS:
+            if texts[i] == "AS":
+                type_depth = depth
+            continue
+        prev = tokens[i - 1][1] if i else ""
+        nxt_kind, nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
+        if prev in (".", "::") or nxt in ("(", "=>", "->") or (
+                kind == "name" and nxt_kind == "string"):
+            continue
+        name = text[1:-1].replace("``", "`") if kind == "quoted" else text
+        if name.lower() not in bound:
+            found.append(name)
+    return found
+
+
+def _lambda_params(tokens: list[tuple[str, str]]) -> set[str]:
+    """Lower-cased names bound by lambdas: ``x -> …`` and ``(x, y) -> …``."""
+    bound: set[str] = set()
+    for i, (_, text) in enumerate(tokens):
+        if text != "->" or i == 0:
+            continue
+        j = i - 1
+        if tokens[j][1] == ")":
+            while j > 0 and tokens[j][1] != "(":
+                j -= 1
+                if tokens[j][0] == "name":
+                    bound.add(tokens[j][1].lower())
+        elif tokens[j][0] == "name":
+            bound.add(tokens[j][1].lower())
+    return bound
+
+
+def _user_predicates(stage: SignalStage) -> list[tuple[str, str]]:
+    """(key, predicate) of the SQL a user wrote in this stage's params."""
+    from winnow.stages.python_signals import PythonSignals
+    from winnow.stages.sql_rule import SqlRule
+
+    if isinstance(stage, SqlRule):
+        return [("where", stage.params.where)]
+    if isinstance(stage, PythonSignals):
+        return [(f"rules[{j}].where", str(r["where"]))
+                for j, r in enumerate(stage.params.rules)]
+    return []
+
+
+def _check_rule_columns(stages: list[Stage]) -> None:
+    """Refuse a user SQL rule naming a column absent where it runs: the input columns,
+    then every column of the stages before it (and of its own fused signal pass)."""
+    from winnow.pipeline import group_stages
+    from winnow.readers import DOC_SCHEMA
+
+    known = {f.name.lower(): f.name for f in DOC_SCHEMA}
+    for group in group_stages(stages):
+        if isinstance(group, FrameStage):
+            added = FRAME_COLUMNS.get(group.name)
+            if added is None:
+                return  # a frame stage of unknown columns: accept every later rule
+            known.update({c.lower(): c for c in added})
+            continue
+        for s in group:
+            known.update({f.name.lower(): f.name for f in s.output_fields()})
+        for s in group:
+            for key, predicate in _user_predicates(s):
+                for name in rule_columns(predicate):
+                    if name.lower() not in known:
+                        raise ConfigError(_unknown_column(f"stages[{s.index}].{key}", name,
+                                                          sorted(known.values())))
+
+
+def _unknown_column(key: str, name: str, known: list[str], listed: int = 40) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    more = f", … {len(known) - listed} more" if len(known) > listed else ""
+    return (f"{key}: unknown column {_shown(name)}{hint} "
+            f"(known: {', '.join(known[:listed])}{more})")

@@ -35,6 +35,53 @@ class FilePath(str):
     """Marks a parameter naming a file that must exist (checked before Spark starts)."""
 
 
+class ModelPath(FilePath):
+    """A ``FilePath`` naming a fastText model; a local one must read as a model."""
+
+
+#: Upper bound of every number whose parameter declares no range (counts, lengths).
+MAX_NUMBER = 10**9
+
+
+@dataclass(frozen=True)
+class Range:
+    """The numbers a parameter accepts (every element, for lists and maps).
+
+    Undeclared numeric parameters get ``Range()``: 0 … ``MAX_NUMBER``. ``zero``
+    also accepts 0 (a parameter where 0 means off or automatic).
+    """
+
+    lo: float = 0
+    hi: float = MAX_NUMBER
+    lo_open: bool = False
+    hi_open: bool = False
+    zero: bool = False
+
+    def __contains__(self, x: float) -> bool:
+        if self.zero and x == 0:
+            return True
+        above = x > self.lo if self.lo_open else x >= self.lo
+        below = x < self.hi if self.hi_open else x <= self.hi
+        return above and below
+
+    def __str__(self) -> str:
+        def num(x: float) -> str:
+            return str(int(x)) if float(x).is_integer() else repr(x)
+
+        text = (f"{'(' if self.lo_open else '['}{num(self.lo)}, {num(self.hi)}"
+                f"{')' if self.hi_open else ']'}")
+        return f"0 or in {text}" if self.zero else f"in {text}"
+
+
+FRACTION = Range(0.0, 1.0)
+
+
+def bounded(rng: Range, default: Any = dataclasses.MISSING, *,
+            factory: Any = dataclasses.MISSING) -> Any:
+    """A ``Params`` field whose numbers must lie in ``rng`` (checked by ``winnow.config``)."""
+    return field(default=default, default_factory=factory, metadata={"range": rng})
+
+
 @dataclass(frozen=True)
 class Rule:
     """Reject a document when the SQL ``predicate`` over its columns is true."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
 from winnow.text.fineweb import SHORT_LINE_CHARS, signals
 
 _SIGNALS = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "newline_ratio")
@@ -23,11 +23,11 @@ _SIGNALS = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "newline_r
 
 @dataclass
 class FineWebParams(StageParams):
-    min_line_punct_ratio: float | None = 0.12
-    max_short_line_ratio: float | None = 0.67
+    min_line_punct_ratio: float | None = bounded(FRACTION, 0.12)
+    max_short_line_ratio: float | None = bounded(FRACTION, 0.67)
     short_line_chars: int = SHORT_LINE_CHARS
-    max_char_dup_ratio: float | None = 0.01
-    max_newline_ratio: float | None = 0.3
+    max_char_dup_ratio: float | None = bounded(FRACTION, 0.01)
+    max_newline_ratio: float | None = 0.3  # newlines per word: may exceed 1
 
 
 @register

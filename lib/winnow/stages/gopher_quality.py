@@ -20,7 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from winnow.errors import ConfigError
-from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
 from winnow.text.gopher import BULLETS, STOP_WORDS, quality_signals
 
 _FLOATS = ("mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines_ratio",
@@ -34,10 +34,10 @@ class GopherQualityParams(StageParams):
     max_words: int | None = 100_000
     min_mean_word_length: float | None = 3.0
     max_mean_word_length: float | None = 10.0
-    max_symbol_word_ratio: float | None = 0.1
-    max_bullet_lines: float | None = 0.9
-    max_ellipsis_lines: float | None = 0.3
-    min_alpha_words: float | None = 0.8
+    max_symbol_word_ratio: float | None = 0.1  # per word: may exceed 1
+    max_bullet_lines: float | None = bounded(FRACTION, 0.9)
+    max_ellipsis_lines: float | None = bounded(FRACTION, 0.3)
+    min_alpha_words: float | None = bounded(FRACTION, 0.8)
     min_stop_words: int | None = 2
     stop_words: list[str] = field(default_factory=lambda: list(STOP_WORDS))
     bullets: list[str] = field(default_factory=lambda: list(BULLETS))
@@ -52,8 +52,14 @@ class GopherQuality(SignalStage):
     params: GopherQualityParams
 
     def validate(self) -> None:
-        if any(len(b) != 1 for b in self.params.bullets):
+        p = self.params
+        if any(len(b) != 1 for b in p.bullets):
             raise ConfigError("bullets: each bullet must be a single character")
+        for low, high in (("min_words", "max_words"),
+                          ("min_mean_word_length", "max_mean_word_length")):
+            lo, hi = getattr(p, low), getattr(p, high)
+            if lo is not None and hi is not None and hi < lo:
+                raise ConfigError(f"{high}: must be >= {low} ({lo!r}), got {hi!r}")
 
     def output_fields(self) -> list[pa.Field]:
         return ([pa.field(f"gopher_{n}", pa.int64()) for n in _INTS]

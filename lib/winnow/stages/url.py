@@ -16,7 +16,17 @@ from typing import Any
 
 import pyarrow as pa
 
-from winnow.stage import FilePath, Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import (
+    MAX_NUMBER,
+    FilePath,
+    Range,
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    bounded,
+    register,
+)
 from winnow.text.url import UrlLists, read_entries, signals
 
 _LOADED: dict[tuple[str | None, ...], UrlLists] = {}
@@ -28,7 +38,7 @@ class UrlParams(StageParams):
     banned_words: FilePath | None = None
     soft_banned_words: FilePath | None = None
     banned_subwords: FilePath | None = None
-    soft_threshold: int = 2
+    soft_threshold: int = bounded(Range(1, MAX_NUMBER), 2)  # 0 would match every URL
     column: str = "url"
 
 
