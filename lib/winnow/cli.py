@@ -43,6 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_name(args.run_id, "--run-id")  # it names paths: checked before anything else
 
     cfg = config.load(args.config)
+    config.check_output_path(args.output)
     files = readers.expand_inputs(args.input, cfg.input.format)
 
     from winnow import job

@@ -386,6 +386,19 @@ def resolve_file(value: str, key: str, base_dir: Path | None) -> str:
     raise ConfigError(f"{key}: file not found: {_short(value)}")
 
 
+def check_output_path(output: str) -> None:
+    """Refuse a local ``--output`` that is, or lies under, an existing non-directory."""
+    if "://" in output:
+        return  # object storage: checked by the writer
+    path = Path(output)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                what = "is an existing file" if p == path else f"lies under the file {p}"
+                raise ConfigError(f"--output {output}: {what}, not a directory")
+            return
+
+
 def stage_params_dict(params: StageParams) -> dict[str, Any]:
     return dataclasses.asdict(params)
 
