@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     config.check_output_path(args.output)
     files = readers.expand_inputs(args.input, cfg.input.format)
+    readers.check_output_outside_inputs(args.input, args.output)
 
     from winnow import job
     from winnow.progress import Progress
