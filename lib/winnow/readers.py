@@ -69,6 +69,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 BOM = "\ufeff"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: What converting an Arrow value to Python can raise (bad UTF-8, out-of-range dates).
+CONVERT_ERRORS = (ValueError, OverflowError, pa.ArrowException)
 
 #: Columns every reader emits; stages add theirs after these.
 DOC_SCHEMA = pa.schema(
@@ -334,7 +336,7 @@ def _is_zstd(head: bytes) -> bool:
     )
 
 
-def _decoded(raw: io.BufferedIOBase) -> Iterator[bytes]:
+def _decoded(raw: io.BufferedIOBase, path: str) -> Iterator[bytes]:
     """The file's bytes, decompressed if its magic bytes say gzip or zstd (not its name)."""
     head = raw.read(READ_BYTES)
     rest = iter(lambda: raw.read(READ_BYTES), b"")
@@ -342,6 +344,12 @@ def _decoded(raw: io.BufferedIOBase) -> Iterator[bytes]:
         yield from _inflate(head, rest, lambda: zlib.decompressobj(31), gzip=True)
     elif _is_zstd(head):
         yield from _inflate(head, rest, zstandard.ZstdDecompressor().decompressobj, gzip=False)
+    elif (
+        0 < len(head) < len(ZSTD_MAGIC)
+        and path.lower().endswith(tuple(COMPRESSIONS))
+        and (GZIP_MAGIC.startswith(head) or ZSTD_MAGIC.startswith(head))
+    ):
+        raise _Truncated(f"{len(head)} byte(s) of a compression magic number")
     else:
         if head:
             yield head
@@ -506,7 +514,7 @@ def read_jsonl(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
     try:
         with _open_binary(path) as raw:
             pending = b""
-            for chunk in _decoded(raw):
+            for chunk in _decoded(raw, path):
                 lines = (pending + chunk if pending else chunk).split(b"\n")
                 pending = lines.pop()
                 for line in lines:
@@ -531,17 +539,17 @@ def read_jsonl(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
         yield rows.flush()
 
 
-def _row_records(batch: pa.RecordBatch) -> list[dict[str, Any] | Exception]:
-    """A Parquet batch as Python records; a row that cannot be converted is its error."""
+def _row_records(batch: pa.RecordBatch) -> list[dict[str, Any] | None]:
+    """A Parquet batch as Python records; None for a row that cannot be converted."""
     try:
         return batch.to_pylist()
-    except (ValueError, OverflowError, pa.ArrowException):
-        out: list[dict[str, Any] | Exception] = []
+    except CONVERT_ERRORS:
+        out: list[dict[str, Any] | None] = []
         for i in range(batch.num_rows):
             try:
                 out.extend(batch.slice(i, 1).to_pylist())
-            except (ValueError, OverflowError, pa.ArrowException) as exc:
-                out.append(exc)
+            except CONVERT_ERRORS:
+                out.append(None)
         return out
 
 
@@ -556,8 +564,8 @@ def read_parquet(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
             pf = pq.ParquetFile(raw)
             for batch in pf.iter_batches(batch_size=BATCH_ROWS):
                 for i, record in enumerate(_row_records(batch)):
-                    if isinstance(record, Exception):
-                        _unconvertible(rows, batch.slice(i, 1), path, position, fields, record)
+                    if record is None:
+                        _unconvertible(rows, batch.slice(i, 1), path, position, fields)
                     else:
                         _document(rows, record, path, position, fields, record)
                     position += 1
@@ -571,19 +579,22 @@ def read_parquet(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
 
 
 def _unconvertible(
-    rows: _Rows, row: pa.RecordBatch, path: str, position: int, fields: dict[str, str],
-    exc: Exception,
+    rows: _Rows, row: pa.RecordBatch, path: str, position: int, fields: dict[str, str]
 ) -> None:
-    """Quarantine a Parquet row holding a value Python cannot represent (bad UTF-8,
-    a timestamp beyond ``datetime``); it keeps its id if that column converts."""
-    names = row.schema.names
-    try:
-        rid = row.column(names.index(fields["id"]))[0].as_py() if fields["id"] in names else None
-    except (ValueError, OverflowError, pa.ArrowException):
-        rid = None
-    reason = "input:invalid_utf8" if isinstance(exc, UnicodeDecodeError) else (
-        "input:unconvertible_value")
-    _quarantine(rows, path, position, reason, f"{type(exc).__name__}: {exc}",
+    """Quarantine a Parquet row holding a value Python cannot represent (invalid UTF-8, a
+    timestamp beyond ``datetime``), naming its columns; it keeps its id if that converts."""
+    values: dict[str, Any] = {}
+    failed: list[str] = []
+    reason = "input:unconvertible_value"
+    for name, column in zip(row.schema.names, row.columns, strict=True):
+        try:
+            values[name] = column[0].as_py()
+        except CONVERT_ERRORS as exc:
+            failed.append(f"column {name}: {type(exc).__name__}: {exc}")
+            if isinstance(exc, UnicodeDecodeError):
+                reason = "input:invalid_utf8"
+    rid = values.get(fields["id"])
+    _quarantine(rows, path, position, reason, "; ".join(failed),
                 str(rid) if rid not in (None, "") else None)
 
 
