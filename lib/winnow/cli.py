@@ -1,7 +1,8 @@
 """The ``winnow`` command: ``run``, ``synth``, ``submit``, ``compact-index``, ….
 
 Everything that can be checked without Spark (config, input paths) is checked
-first; user errors print one line and exit with status 2.
+first; user errors print one line and exit with status 2. A failed invariant
+(conservation, unique ids) prints one line and exits with status 3.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from winnow.errors import WinnowError
+from winnow.errors import InvariantError, WinnowError
 
 EXIT_USAGE = 2
+#: A checked invariant failed (e.g. conservation): a bug or a faulty stage, not the user.
+EXIT_INVARIANT = 3
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -153,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except InvariantError as exc:
+        print(f"winnow: invariant violated, nothing published: {exc}", file=sys.stderr)
+        return EXIT_INVARIANT
     except WinnowError as exc:
         print(f"winnow: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
