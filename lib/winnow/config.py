@@ -353,8 +353,11 @@ def check_model(path: str, key: str) -> None:
     """Refuse a local file that does not read as a fastText model (header, then in full)."""
     from winnow.langid.fasttext_model import MAGIC, VERSION, load_model
 
-    with open(path, "rb") as f:
-        head = f.read(8)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
     magic, version = struct.unpack("<ii", head) if len(head) == 8 else (None, None)
     if magic != MAGIC:
         raise ConfigError(f"{key}: {path} is not a fastText model (a .bin/.ftz model "
