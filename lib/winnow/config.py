@@ -142,13 +142,13 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 def read_yaml(text: str, source: str) -> Any:
-    """Parse YAML safely, refusing content that expands beyond ``MAX_CONFIG_BYTES``."""
+    """Parse YAML safely, refusing aliases that expand it beyond ``MAX_CONFIG_BYTES``."""
     loader = _BoundedLoader(text, source)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node) > MAX_CONFIG_BYTES:
+        if loader.aliases and _expanded_size(node) > MAX_CONFIG_BYTES:
             raise ConfigError(f"{source}: expands to more than {MAX_CONFIG_BYTES // MIB} MiB "
                               "through YAML aliases; the limit is "
                               f"{MAX_CONFIG_BYTES // MIB} MiB")
