@@ -283,7 +283,7 @@ def test_a_file_that_is_not_a_fasttext_model_is_refused(tmp_path, stage):
         assert message.startswith(f"stages[0].model: {path} {messages[name]}"), message
         assert len(message) < 300
     assert _error({"stages": [_stage(stage, model=str(tmp_path))]}) == (
-        f"stages[0].model: not a file: {tmp_path}")
+        f"stages[0].model: cannot read {tmp_path}: Is a directory")
 
 
 def test_cli_refuses_a_bad_model_in_one_line(tmp_path, capsys):

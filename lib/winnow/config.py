@@ -382,10 +382,8 @@ def resolve_file(value: str, key: str, base_dir: Path | None) -> str:
         # the config file, then from the project root (for bundled recipes).
         candidates += [base_dir / value, Path(__file__).resolve().parents[2] / value]
     for c in candidates:
-        if c.is_file():
-            return str(c.resolve())
         if c.exists():
-            raise ConfigError(f"{key}: not a file: {_short(value)}")
+            return str(c.resolve())
     raise ConfigError(f"{key}: file not found: {_short(value)}")
 
 
