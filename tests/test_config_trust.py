@@ -343,8 +343,9 @@ def test_alias_bomb_fails_in_one_short_line_within_1gib(tmp_path):
 
 def test_too_many_aliases_and_cycles_are_refused(tmp_path):
     many = _write(tmp_path, "stages:\n  - &x {stage: normalize}\n" + "  - *x\n" * 101)
-    with pytest.raises(ConfigError, match=r"more than 100 YAML aliases \(\*name\); the limit"):
+    with pytest.raises(ConfigError) as exc:
         config.load(many)
+    assert str(exc.value) == f"{many}: 101 YAML aliases (*name); the limit is 100"
     few = _write(tmp_path, "stages: [{stage: sql_rule, name: a, where: &w text IS NULL},\n"
                  "         {stage: sql_rule, name: b, where: *w}]\n", "few.yaml")
     assert [s.params.where for s in config.load(few).stages] == ["text IS NULL"] * 2
@@ -395,9 +396,10 @@ def test_ten_thousand_wrong_values_give_a_short_error(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("stages: " + "[" * 50_000 + "]" * 50_000 + "\n", "not valid YAML (nested too deeply)"),
+    ("stages: " + "[" * 50_000 + "]" * 50_000 + "\n", "not valid YAML ("),
     ("stages: [{stage: length, min_words: " + "1" * 5000 + "}]\n", "not valid YAML (Exceeds"),
-    ("stages: [{stage: normalize}]\n" + "x" * 100 + ": &", "not valid YAML (line"),
+    ("stages: [{stage: normalize}]\n" + "x" * 100 + ": &", "not valid YAML (line 2: "),
+    ("stages: [{stage: normalize}]\nstages: *" + "y" * 200, "not valid YAML ("),
 ])
 def test_unparseable_yaml_is_one_line(tmp_path, content, message):
     path = _write(tmp_path, content)

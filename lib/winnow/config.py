@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -21,6 +22,7 @@ import reprlib
 import struct
 import types
 import typing
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -124,39 +126,27 @@ def load(path: str | os.PathLike) -> Config:
     return parse(read_yaml(text, str(p)), source=str(p), base_dir=p.parent)
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing more than ``MAX_ALIASES`` alias uses."""
-
-    def __init__(self, text: str, source: str):
-        super().__init__(text)
-        self.source = source
-        self.aliases = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise ConfigError(f"{self.source}: more than {MAX_ALIASES} YAML aliases "
-                                  f"(*name); the limit is {MAX_ALIASES}")
-        return super().compose_node(parent, index)
+#: libyaml's parser when PyYAML has it (about ten times faster), else PyYAML's own.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(text: str, source: str) -> Any:
-    """Parse YAML safely, refusing aliases that expand it beyond ``MAX_CONFIG_BYTES``."""
-    loader = _BoundedLoader(text, source)
+    """Parse YAML safely; at most ``MAX_ALIASES`` aliases, which may not expand the
+    document beyond ``MAX_CONFIG_BYTES``."""
+    loader = _LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        if loader.aliases and _expanded_size(node) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{source}: expands to more than {MAX_CONFIG_BYTES // MIB} MiB "
-                              "through YAML aliases; the limit is "
-                              f"{MAX_CONFIG_BYTES // MIB} MiB")
+        _check_aliases(node, source)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError(f"{source}: not valid YAML{where}") from None
+        problem = getattr(exc, "problem", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        detail = ": ".join(_short(str(x)) for x in (where, problem) if x)
+        raise ConfigError(f"{source}: not valid YAML" + (f" ({detail})" if detail else "")
+                          ) from None
     except RecursionError:
         raise ConfigError(f"{source}: not valid YAML (nested too deeply)") from None
     except ValueError as exc:  # a scalar the constructor rejects (int too long, bad date)
@@ -165,16 +155,18 @@ def read_yaml(text: str, source: str) -> Any:
         loader.dispose()
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """Characters (roughly) of the document with every alias expanded; a cycle is too big.
-
-    Each node is measured once, so an alias bomb costs its size on disk, not expanded.
-    """
+def _check_aliases(root: yaml.Node, source: str) -> None:
+    """Count alias uses (a node reached again) and the document's size with every alias
+    expanded (characters, roughly; a cycle is infinite). Each node is measured once, so
+    an alias bomb costs its size on disk, not its expansion."""
     sizes: dict[int, int] = {}
+    aliases = 0
 
     def size(node: yaml.Node) -> int:
+        nonlocal aliases
         known = sizes.get(id(node))
         if known is not None:
+            aliases += 1
             return known
         sizes[id(node)] = MAX_CONFIG_BYTES + 1  # in progress: a cycle expands forever
         if isinstance(node, yaml.ScalarNode):
@@ -186,7 +178,13 @@ def _expanded_size(root: yaml.Node) -> int:
         sizes[id(node)] = n
         return n
 
-    return size(root)
+    total = size(root)
+    if aliases > MAX_ALIASES:
+        raise ConfigError(f"{source}: {aliases} YAML aliases (*name); the limit is "
+                          f"{MAX_ALIASES}")
+    if aliases and total > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: expands to more than {MAX_CONFIG_BYTES // MIB} MiB "
+                          f"through YAML aliases; the limit is {MAX_CONFIG_BYTES // MIB} MiB")
 
 
 def _short(text: str, limit: int = SHOWN_CHARS) -> str:
@@ -229,9 +227,8 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     stages = [
         _build_stage(entry, i, base_dir) for i, entry in enumerate(stages_raw)
     ]
-    names = [s.name for s in stages]
-    for name in set(names):
-        if names.count(name) > 1 and not getattr(REGISTRY.get(name), "repeatable", False):
+    for name, count in Counter(s.name for s in stages).items():
+        if count > 1 and not getattr(REGISTRY.get(name), "repeatable", False):
             raise ConfigError(f"stages: stage '{name}' listed more than once")
     _check_rule_columns(stages)
     return Config(inp, out, stages, raw, source)
@@ -265,7 +262,7 @@ def _dataclass_from(
 ) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"{where}: must be a mapping")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
@@ -283,6 +280,12 @@ def _dataclass_from(
         ):
             raise ConfigError(f"{where}.{name}: required key missing")
     return cls(**kwargs)
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A class's evaluated annotations (once per class: a config may list many stages)."""
+    return typing.get_type_hints(cls)
 
 
 def _type_name(tp: Any) -> str:
