@@ -47,6 +47,14 @@ def test_stage_params_are_typed_and_ordered():
          "output.removed_text: expected true/false"),
         ([{"stage": "length", "min_words": 10, "max_words": 5}], {}, "stages[0].max_words"),
         ([{"stage": "normalize"}, {"stage": "normalize"}], {}, "listed more than once"),
+        ([{"stage": "gopher_quality", "max_symbol_word_ratio": -0.1}], {},
+         "stages[0].max_symbol_word_ratio: must be in [0, 1000000000], got -0.1"),
+        ([{"stage": "fineweb", "max_char_dup_ratio": float("nan")}], {},
+         "stages[0].max_char_dup_ratio: expected a finite number, got nan"),
+        ([{"stage": "normalize"}], {"output": {"partitions": -1}},
+         "output.partitions: must be 0 or in [1, 100000], got -1"),
+        ([{"stage": "length"}, {"stage": "sql_rule", "name": "r", "where": "wrod_count > 1"}],
+         {}, "stages[1].where: unknown column 'wrod_count'; did you mean 'word_count'?"),
     ],
 )
 def test_errors_name_the_key(stages, top, message):
