@@ -180,6 +180,17 @@ def _stat(path: str, raw: str, required: bool) -> os.stat_result | None:
         raise WinnowError(f"input {raw}: {what} {path}: {exc.strerror}") from None
 
 
+def _listdir(directory: str, raw: str) -> list[str]:
+    """Sorted entry names of a directory; one that cannot be read is a one-line error."""
+    try:
+        with os.scandir(directory) as it:
+            return sorted(e.name for e in it)
+    except OSError as exc:
+        raise WinnowError(
+            f"input {raw}: cannot read directory {directory}: {exc.strerror}"
+        ) from None
+
+
 def _walk(
     top: str, top_stat: os.stat_result, raw: str, configured_format: str
 ) -> Iterator[tuple[str, os.stat_result]]:
@@ -187,15 +198,10 @@ def _walk(
     stack = [(top, frozenset({_key(top_stat)}))]
     while stack:
         directory, ancestors = stack.pop()
-        try:
-            with os.scandir(directory) as it:
-                names = sorted(e.name for e in it if not e.name.startswith((".", "_")))
-        except OSError as exc:
-            raise WinnowError(
-                f"input {raw}: cannot read directory {directory}: {exc.strerror}"
-            ) from None
         subdirs = []
-        for name in names:
+        for name in _listdir(directory, raw):
+            if name.startswith((".", "_")):
+                continue
             path = os.path.join(directory, name)
             st = _stat(path, raw, file_format(path, configured_format) is not None)
             if st is None:
@@ -208,6 +214,42 @@ def _walk(
         stack.extend(reversed(subdirs))
 
 
+def _glob(raw: str) -> list[str]:
+    """Matches of a local glob as ``glob.glob(raw, recursive=True)`` gives them, except that
+    ``**`` never re-enters an ancestor through a symlink (Python's loops through it, each
+    loop multiplying the paths) and an unreadable directory on the way is an error."""
+    base, pattern = _glob_split(raw)
+    found: set[str] = set()
+    stack: list[tuple[str, int, frozenset[tuple[int, int]]]] = [(base, 0, frozenset())]
+    while stack:
+        path, i, ancestors = stack.pop()
+        if i == len(pattern):
+            found.add(path)
+            continue
+        part = pattern[i]
+        if not globlib.has_magic(part):
+            if os.path.lexists(os.path.join(path, part)):
+                stack.append((os.path.join(path, part), i + 1, ancestors))
+            continue
+        if not os.path.isdir(path):
+            continue
+        names = [n for n in _listdir(path, raw) if part.startswith(".") or n[0] != "."]
+        if part == "**":  # zero or more directories
+            ancestors = ancestors | {_key(os.stat(path))}
+            stack.append((path, i + 1, ancestors))
+            for name in names:
+                st = _stat(os.path.join(path, name), raw, False)
+                if st is not None and stat.S_ISDIR(st.st_mode) and _key(st) not in ancestors:
+                    stack.append((os.path.join(path, name), i, ancestors))
+        else:
+            stack.extend(
+                (os.path.join(path, n), i + 1, ancestors)
+                for n in names
+                if fnmatch.fnmatchcase(n, part)
+            )
+    return sorted(p for p in found if os.path.isdir(p) or not raw.endswith("/"))
+
+
 def _key(st: os.stat_result) -> tuple[int, int]:
     """The identity of a real file or directory."""
     return st.st_dev, st.st_ino
@@ -218,7 +260,7 @@ def _expand_one(raw: str, configured_format: str = "auto") -> list[Listed]:
     from pyarrow import fs as pafs
 
     if "://" not in raw:
-        paths = sorted(globlib.glob(raw, recursive=True)) if globlib.has_magic(raw) else [raw]
+        paths = _glob(raw) if globlib.has_magic(raw) else [raw]
         out: list[Listed] = []
         for p in paths:
             if not os.path.lexists(p):
