@@ -37,6 +37,14 @@ def test_unreadable_directory_is_an_error(tmp_path):
         locked.chmod(0o755)
 
 
+def test_listing_error_text_also_as_root(tmp_path):
+    # The error an unreadable directory gives, raised here by listing a file (as root too).
+    d = _tree(tmp_path)
+    with pytest.raises(WinnowError) as err:
+        readers._listdir(str(d / "a.jsonl"), str(d))
+    assert str(err.value) == f"input {d}: cannot read directory {d}/a.jsonl: Not a directory"
+
+
 def test_directory_entry_that_cannot_be_stat_ed_is_an_error_also_as_root(tmp_path):
     # A path longer than PATH_MAX cannot be stat'ed by anyone, root included.
     d = _tree(tmp_path)
