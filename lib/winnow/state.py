@@ -143,8 +143,10 @@ class State:
 
     # -- publication -----------------------------------------------------------
     def mark_published(self, run_id: str) -> None:
-        """Record that the run's publication is complete (after its ``_SUCCESS``)."""
+        """Record that the run's publication is complete (after its ``_SUCCESS``) and
+        remove its staging directory."""
         self.fs.write_text(f"{self.root}/published/{check_name(run_id, 'run id')}", "")
+        self.fs.delete_within(self.staging(run_id), self.root)
 
     def finish_publications(self, progress: Progress) -> list[str]:
         """Complete the publication of every committed run without a ``published/``
