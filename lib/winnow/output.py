@@ -3,7 +3,9 @@
 Everything is written under ``OUTPUT/_staging/<run_id>/`` first; publishing moves
 ``kept/``, ``removed/``, ``quarantine/``, ``stats/`` and ``manifest.json`` into
 ``OUTPUT/`` and writes ``_SUCCESS`` last, so a crashed run never leaves an output
-that looks complete.
+that looks complete. Replacing an output (``--overwrite``) first deletes its
+``_SUCCESS`` and manifest and the statistics tables the new run does not write, so
+an interrupted replacement never looks complete either; re-running completes it.
 """
 
 from __future__ import annotations
