@@ -114,6 +114,21 @@ def test_corrupt_zstd(tmp_path):
     assert len(rows) == 41 and _reasons(rows) == ["input:corrupt_file"]
 
 
+@pytest.mark.parametrize(
+    "codec", [lambda b: gzip.compress(b, 1), zstandard.ZstdCompressor().compress])
+def test_large_streams_read_in_bounded_steps(tmp_path, codec):
+    n = 60_000
+    data = "".join(f'{{"id": {i}, "text": "t {i * 7919 % 100003}"}}\n' for i in range(n))
+    p = tmp_path / "big.jsonl.gz"
+    p.write_bytes(codec(data.encode()))
+    assert p.stat().st_size > readers.ZSTD_READ_BYTES  # several reads and steps
+    batches = list(readers.read_jsonl(str(p), FIELDS))
+    assert max(b.num_rows for b in batches) == readers.BATCH_ROWS
+    rows = _rows(batches)
+    assert len(rows) == n and _reasons(rows) == []
+    assert [r["id"] for r in rows[-2:]] == [str(n - 2), str(n - 1)]
+
+
 # --- B: reasons that are true ---------------------------------------------------------
 
 

@@ -39,12 +39,13 @@ import fnmatch
 import glob as globlib
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,7 @@ COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 EXCERPT_CHARS = 300
 BATCH_ROWS = 2048
 READ_BYTES = 1 << 20
+ZSTD_READ_BYTES = 1 << 17  # zstd's recommended input size: bounds a read's output
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 BOM = "\ufeff"
@@ -380,12 +382,13 @@ def _is_zstd(head: bytes) -> bool:
 
 def _decoded(raw: io.BufferedIOBase, path: str) -> Iterator[bytes]:
     """The file's bytes, decompressed if its magic bytes say gzip or zstd (not its name)."""
-    head = raw.read(READ_BYTES)
-    rest = iter(lambda: raw.read(READ_BYTES), b"")
+    head = raw.read(len(ZSTD_MAGIC))
     if head.startswith(GZIP_MAGIC):
-        yield from _inflate(head, rest, lambda: zlib.decompressobj(31), gzip=True)
+        yield from _inflate(head, raw, READ_BYTES, lambda: zlib.decompressobj(31), gzip=True)
     elif _is_zstd(head):
-        yield from _inflate(head, rest, zstandard.ZstdDecompressor().decompressobj, gzip=False)
+        yield from _inflate(
+            head, raw, ZSTD_READ_BYTES, zstandard.ZstdDecompressor().decompressobj, gzip=False
+        )
     elif (
         0 < len(head) < len(ZSTD_MAGIC)
         and path.lower().endswith(tuple(COMPRESSIONS))
@@ -393,18 +396,18 @@ def _decoded(raw: io.BufferedIOBase, path: str) -> Iterator[bytes]:
     ):
         raise _Truncated(f"{len(head)} byte(s) of a compression magic number")
     else:
-        if head:
-            yield head
-        yield from rest
+        yield head
+        yield from iter(lambda: raw.read(READ_BYTES), b"")
 
 
 def _inflate(
-    head: bytes, rest: Iterable[bytes], new: Callable[[], Any], gzip: bool
+    head: bytes, raw: io.BufferedIOBase, read_bytes: int, new: Callable[[], Any], gzip: bool
 ) -> Iterator[bytes]:
-    """Decompress gzip members or zstd frames one after another; an unfinished one at the
-    end raises ``_Truncated`` (a decoder alone reads a cut stream as if it had ended)."""
+    """Decompress gzip members or zstd frames one after another, at most about
+    ``READ_BYTES`` out per step; one unfinished at the end raises ``_Truncated`` (a
+    decoder alone takes a cut stream for a finished one)."""
     decoder = None
-    for data in _chain(head, rest):
+    for data in itertools.chain([head], iter(lambda: raw.read(read_bytes), b"")):
         while data:
             if decoder is None:
                 data = data.lstrip(b"\0") if gzip else data  # gzip allows zero padding
@@ -412,7 +415,8 @@ def _inflate(
                     break
                 decoder = new()
             try:
-                out = decoder.decompress(data)
+                # zlib stops at max_length; zstd takes all of (smaller) reads at once.
+                out = decoder.decompress(data, READ_BYTES) if gzip else decoder.decompress(data)
             except (zlib.error, zstandard.ZstdError) as exc:
                 raise _Corrupt(f"{type(exc).__name__}: {exc}") from None
             if out:
@@ -420,15 +424,9 @@ def _inflate(
             if decoder.eof:
                 data, decoder = decoder.unused_data, None
             else:
-                data = b""
+                data = decoder.unconsumed_tail
     if decoder is not None:
         raise _Truncated("gzip member unfinished" if gzip else "zstd frame unfinished")
-
-
-def _chain(head: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
-    """``head`` then the chunks of ``rest``."""
-    yield head
-    yield from rest
 
 
 class _Rows:
