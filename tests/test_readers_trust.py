@@ -129,6 +129,15 @@ def test_large_streams_read_in_bounded_steps(tmp_path, codec):
     assert [r["id"] for r in rows[-2:]] == [str(n - 2), str(n - 1)]
 
 
+def test_a_line_longer_than_many_reads(tmp_path):
+    text = "word " * 1_500_000  # 7.5 MB in one line: several reads, joined once
+    p = tmp_path / "long.jsonl"
+    p.write_text(json.dumps({"id": "long", "text": text}) + "\n" + json.dumps({"text": "x"}))
+    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    assert [(r["id"], r["input_chars"]) for r in rows] == [
+        ("long", len(text)), (readers.document_id(str(p), 2), 1)]
+
+
 # --- B: reasons that are true ---------------------------------------------------------
 
 

@@ -553,19 +553,26 @@ def read_jsonl(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
     line_no = 0
     try:
         with _open_binary(path) as raw:
-            pending = b""
+            pending: list[bytes] = []  # the unfinished line, in pieces (a line may be huge)
             for chunk in _decoded(raw, path):
-                lines = (pending + chunk if pending else chunk).split(b"\n")
-                pending = lines.pop()
+                lines = chunk.split(b"\n")
+                if len(lines) == 1:
+                    pending.append(chunk)
+                    continue
+                if pending:
+                    pending.append(lines[0])
+                    lines[0] = b"".join(pending)
+                pending = [lines.pop()]
                 for line in lines:
                     line_no += 1
                     if line:
                         _line(rows, line, path, line_no, fields)
                         if len(rows) >= BATCH_ROWS:
                             yield rows.flush()
-            if pending:
+            last = b"".join(pending)
+            if last:
                 line_no += 1
-                _line(rows, pending, path, line_no, fields)
+                _line(rows, last, path, line_no, fields)
     except _Truncated as exc:
         _quarantine(rows, path, line_no + 1, "input:truncated_file", str(exc))
     except _Corrupt as exc:
