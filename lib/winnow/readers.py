@@ -24,12 +24,17 @@ Accounting rules (the job counts the rows a reader yields per file as its record
 * JSON ``\\ud800``-style escapes can decode to lone surrogates, which Arrow cannot
   encode: a record whose text or id holds one is quarantined as
   ``input:invalid_unicode``; in url and metadata they are replaced by U+FFFD.
+* JSON nested deeper than Python's parser goes is ``input:nesting_too_deep``. A
+  Parquet row with a value Python cannot hold is ``input:invalid_utf8`` (a string
+  that is not UTF-8) or ``input:unconvertible_value`` (e.g. a timestamp beyond
+  ``datetime``); a Parquet file that cannot be opened is ``input:unreadable_file``.
 
-Input expansion follows directory symlinks (each real directory once per path from
-the input, never back into an ancestor), reads each real file once (the first path
-in sorted order) and refuses, as a one-line error, an unreadable directory, a
-symlink loop, an input file that cannot be stat'ed, is not a regular file or has a
-name that is not UTF-8.
+Input expansion follows directory symlinks (never back into an ancestor, so a loop
+is walked once), reads each real file once (by device and inode: the first path in
+sorted order) and refuses, as a one-line error, an unreadable directory, a symlink
+loop, an input file that cannot be stat'ed, is not a regular file or has a name that
+is not UTF-8. ``check_output_outside_inputs`` refuses an output that a later run
+would read as input.
 """
 
 from __future__ import annotations
