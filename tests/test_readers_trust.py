@@ -73,6 +73,18 @@ def test_truncated_zstd_keeps_records_before_the_cut(tmp_path, where):
         assert [r["id"] for r in rows[:-1]] == [f"r{i}" for i in range(40 * frame)]
 
 
+def test_zstd_cut_inside_the_checksum(tmp_path):
+    data = _jsonl(40)
+    blob = zstandard.ZstdCompressor(write_checksum=True).compress(data)
+    p = tmp_path / "sum.jsonl.zst"
+    p.write_bytes(blob[:-2])  # the records decode; the frame's end never arrives
+    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    assert len(rows) == 41 and _reasons(rows) == ["input:truncated_file"]
+    p.write_bytes(blob[:-4] + bytes(4))  # a wrong checksum
+    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    assert len(rows) == 1 and _reasons(rows) == ["input:corrupt_file"]
+
+
 def test_zstd_cut_inside_the_magic_number(tmp_path):
     blob, _ = _zstd_frames(40, 1)
     for n in (1, 2, 3):
