@@ -501,8 +501,8 @@ def _user_predicates(stage: SignalStage) -> list[tuple[str, str]]:
 def _check_rule_columns(stages: list[Stage]) -> None:
     """Refuse a user SQL rule naming a column absent where it runs: the input columns,
     then every column of the stages before it (and of its own fused signal pass)."""
+    from winnow.frame import DOC_SCHEMA
     from winnow.pipeline import group_stages
-    from winnow.readers import DOC_SCHEMA
 
     known = {f.name.lower(): f.name for f in DOC_SCHEMA}
     for group in group_stages(stages):

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pyspark.sql import functions as F
-
+from winnow import frame
 from winnow.errors import WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
@@ -27,12 +26,12 @@ INTERNAL = ("reason", "stage", "duplicate_of", "raw_excerpt", "position")
 
 def kept_frame(df: DataFrame) -> DataFrame:
     """Kept documents: id, text, url, source, signals and metadata."""
-    return df.where(F.col("reason").isNull()).drop(*INTERNAL)
+    return df.where(frame.is_kept()).drop(*INTERNAL)
 
 
 def removed_frame(df: DataFrame, with_text: bool) -> DataFrame:
     """Removed documents with why (``reason``, ``stage``, ``duplicate_of``)."""
-    out = df.where(F.col("reason").isNotNull() & (F.col("stage") != "input"))
+    out = df.where(frame.is_removed())
     first = ["id", "reason", "stage", "duplicate_of"]
     rest = [c for c in out.columns if c not in first and c not in ("raw_excerpt",)]
     if not with_text:
@@ -42,7 +41,7 @@ def removed_frame(df: DataFrame, with_text: bool) -> DataFrame:
 
 def quarantine_frame(df: DataFrame) -> DataFrame:
     """Records that could not be read as documents, with where and why."""
-    return df.where(F.col("stage") == "input").select(
+    return df.where(frame.is_quarantined()).select(
         "id", "source", "position", "reason", "raw_excerpt"
     )
 

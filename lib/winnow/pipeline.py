@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from winnow import identity, worker
+from winnow import frame, identity, worker
 from winnow.faults import crash_point
 from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
 
@@ -119,7 +119,7 @@ def apply_rules(df: DataFrame, stages: list[SignalStage]) -> DataFrame:
     reason = None
     stage = None
     for s, r in cases:
-        cond = F.col("reason").isNull() & F.expr(r.predicate)
+        cond = frame.is_kept() & F.expr(r.predicate)
         reason = (F.when(cond, F.lit(s.reason(r.name))) if reason is None
                   else reason.when(cond, F.lit(s.reason(r.name))))
         stage = (F.when(cond, F.lit(s.name)) if stage is None
@@ -151,31 +151,31 @@ def annotate(
 
     ids_checked = False
 
-    def materialise(frame: DataFrame, label: str) -> DataFrame:
+    def materialise(current: DataFrame, label: str) -> DataFrame:
         nonlocal segment_start, ids_checked
-        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
-        n = frame.count()
+        current = current.persist(StorageLevel.MEMORY_AND_DISK)
+        n = current.count()
         crash_point("signals")
         if not ids_checked:
             ids_checked = True
-            unique, timing.ids_renamed = identity.disambiguate(frame)
+            unique, timing.ids_renamed = identity.disambiguate(current)
             if timing.ids_renamed:
                 progress.say(f"  {timing.ids_renamed:,} record(s) repeated an earlier "
                              f"record's id: renamed to id{identity.SEPARATOR}…")
                 unique = unique.persist(StorageLevel.MEMORY_AND_DISK)
                 unique.count()
-                frame.unpersist()
-                frame = unique
+                current.unpersist()
+                current = unique
         timing.wall[label] = time.perf_counter() - segment_start
         segment_start = time.perf_counter()
         # The new frame is cached now; its predecessors' copies only cost memory.
         while persisted:
             persisted.pop().unpersist()
-        persisted.append(frame)
+        persisted.append(current)
         progress.done(label, n, timing.wall[label])
-        return frame
+        return current
 
-    pending: list[str] = ["input"]
+    pending: list[str] = [frame.INPUT_STAGE]
     for group in groups:
         if isinstance(group, list):
             names = [s.name for s in group]

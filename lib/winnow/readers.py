@@ -8,7 +8,7 @@ deterministic ``id``: the mapped input id, else a hash of source file and positi
 Accounting rules (the job counts the rows a reader yields per file as its records):
 
 * A reader yields exactly one row per input record: a document, or a quarantine row
-  (``stage="input"``) with the reason that is true. Blank lines are not records.
+  (``stage=INPUT_STAGE``) with the reason that is true. Blank lines are not records.
 * A file that yields no record at all gives one ``input:empty_file`` row (position
   0): an empty file, a file of blank lines, a compressed stream of nothing, a
   Parquet file with no rows. So every listed file shows up in the accounting.
@@ -59,6 +59,7 @@ import zstandard
 
 from winnow import worker
 from winnow.errors import WinnowError
+from winnow.frame import DOC_SCHEMA, INPUT_STAGE
 
 if TYPE_CHECKING:
     from pyspark import Accumulator
@@ -78,24 +79,6 @@ BOM = "\ufeff"
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 #: What converting an Arrow value to Python can raise (bad UTF-8, out-of-range dates).
 CONVERT_ERRORS = (ValueError, OverflowError, pa.ArrowException)
-
-#: Columns every reader emits; stages add theirs after these.
-DOC_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string()),
-        pa.field("text", pa.string()),
-        pa.field("url", pa.string()),
-        pa.field("source", pa.string()),
-        pa.field("position", pa.int64()),
-        pa.field("metadata", pa.string()),
-        pa.field("input_chars", pa.int64()),
-        pa.field("reason", pa.string()),
-        pa.field("stage", pa.string()),
-        pa.field("duplicate_of", pa.string()),
-        pa.field("raw_excerpt", pa.string()),
-    ]
-)
-
 
 @dataclass(frozen=True)
 class InputFile:
@@ -465,7 +448,7 @@ def _quarantine(
         source=source,
         position=position,
         reason=reason,
-        stage="input",
+        stage=INPUT_STAGE,
         raw_excerpt=LONE_SURROGATE.sub("\ufffd", excerpt[:EXCERPT_CHARS].rstrip("\r")),
         input_chars=0,
     )

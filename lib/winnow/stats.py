@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from winnow import frame
 from winnow.stage import Stage
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
     for r in rows:  # one reason may come from several stages (duplicate_of_published)
         if r["reason"] is not None:
             by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["documents"]
-    quarantined = sum(r["documents"] for r in rows if r["stage"] == "input")
+    quarantined = sum(r["documents"] for r in rows if r["stage"] == frame.INPUT_STAGE)
     removed = sum(r["documents"] for r in rows if r["reason"] is not None) - quarantined
     return Counts(
         records=sum(r["documents"] for r in rows),
@@ -80,7 +81,7 @@ def stage_summary_rows(
     cpu: dict[str, float],
 ) -> list[tuple]:
     """Tidy per-stage funnel rows: in, removed by reason, modified, out."""
-    order = ["input"] + [s.name for s in stages if s.mode != "off"]
+    order = [frame.INPUT_STAGE] + [s.name for s in stages if s.mode != "off"]
     by_stage: dict[str, list[dict]] = {}
     for g in counts.groups:
         if g["reason"] is not None:
@@ -182,8 +183,8 @@ def signals_table(df: DataFrame, stages: list[Stage], run_id: str) -> list[tuple
     from the global min/max), then all histograms at once over a melted frame.
     """
     cols = signal_columns(df, stages)
-    docs = df.where(F.col("stage").isNull() | (F.col("stage") != "input")).withColumn(
-        "_subset", F.when(F.col("reason").isNull(), "kept").otherwise("removed"))
+    docs = df.where(frame.is_document()).withColumn(
+        "_subset", frame.outcome())
     if not cols:
         return []
     aggs = [F.count(F.lit(1)).alias("n")]
@@ -239,9 +240,9 @@ def domains_table(df: DataFrame, run_id: str) -> DataFrame:
     """Top registered domains by documents, with characters, kept vs removed."""
     host = F.lower(F.expr("try_parse_url(url, 'HOST')"))
     domain = F.regexp_extract(host, _REGISTERED, 1)
-    kept = F.col("reason").isNull()
+    kept = frame.is_kept()
     return (
-        df.where(F.col("stage").isNull() | (F.col("stage") != "input"))
+        df.where(frame.is_document())
         .withColumn("domain", F.when(domain == "", None).otherwise(domain))
         .groupBy("domain")
         .agg(
@@ -265,7 +266,7 @@ def examples_table(df: DataFrame, run_id: str) -> DataFrame:
     w = Window.partitionBy("reason").orderBy(F.xxhash64("id"), "id")
     text = F.coalesce(F.col("text"), F.col("raw_excerpt"), F.lit(""))
     return (
-        df.where(F.col("reason").isNotNull())
+        df.where(frame.is_rejected())
         .withColumn("_n", F.row_number().over(w))
         .where(F.col("_n") <= EXAMPLES_PER_REASON)
         .select(

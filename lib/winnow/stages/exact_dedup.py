@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
+from winnow import frame
 from winnow.stage import FrameStage, RunContext, register
 
 if TYPE_CHECKING:
@@ -33,20 +34,20 @@ class ExactDedup(FrameStage):
         if published is not None and filtering:
             first = published.groupBy("text_hash").agg(F.min("id").alias("_published"))
             hashed = hashed.join(first, "text_hash", "left")
-            hit = F.col("reason").isNull() & F.col("_published").isNotNull()
+            hit = frame.is_kept() & F.col("_published").isNotNull()
             hashed = self.reject(hashed, hit, "duplicate_of_published",
                                  F.col("_published")).drop("_published")
         groups = (
-            hashed.where(F.col("reason").isNull())
+            hashed.where(frame.is_kept())
             .groupBy("text_hash")
             .agg(F.min("id").alias("_survivor"), F.count(F.lit(1)).alias("exact_copies"))
         )
         out = hashed.join(groups, "text_hash", "left")
         if not filtering:
             return out.drop("_survivor")
-        is_copy = F.col("reason").isNull() & (F.col("_survivor") != F.col("id"))
+        is_copy = frame.is_kept() & (F.col("_survivor") != F.col("id"))
         return self.reject(out, is_copy, "exact_duplicate", F.col("_survivor")).drop(
             "_survivor")
 
     def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
-        return {"exact": df.where(F.col("reason").isNull()).select("text_hash", "id")}
+        return {"exact": df.where(frame.is_kept()).select("text_hash", "id")}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from winnow import frame
 from winnow.errors import ConfigError
 from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.langid.identify import DEFAULT_MIN_SCORE, default_model_path, identify
@@ -93,11 +94,11 @@ class Lid(SignalStage):
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``languages``: documents, characters, kept and removed per top language."""
-        docs = df.where(F.col("stage").isNull() | (F.col("stage") != "input"))
+        docs = df.where(frame.is_document())
         table = docs.groupBy("lang").agg(
             F.count(F.lit(1)).alias("documents"),
             F.coalesce(F.sum("input_chars"), F.lit(0)).alias("characters"),
-            F.count(F.when(F.col("reason").isNull(), 1)).alias("kept"),
-            F.count(F.when(F.col("reason").isNotNull(), 1)).alias("removed"),
+            F.count(F.when(frame.is_kept(), 1)).alias("kept"),
+            F.count(F.when(frame.is_rejected(), 1)).alias("removed"),
         )
         return {"languages": table.select(F.lit(run_id).alias("run_id"), "*")}

@@ -28,7 +28,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from winnow import worker
+from winnow import frame, worker
 from winnow.checkpoint import broadcast_if_small, checkpointer
 from winnow.errors import ConfigError
 from winnow.minhash.candidates import (
@@ -148,11 +148,11 @@ class MinhashDedup(FrameStage):
         out = df.join(broadcast_if_small(notes, BROADCAST_NOTES), "id", "left")
         if matches is not None:
             out = out.join(broadcast_if_small(matches, BROADCAST_NOTES), "id", "left")
-            hit = F.col("reason").isNull() & F.col("_published").isNotNull()
+            hit = frame.is_kept() & F.col("_published").isNotNull()
             out = self.reject(out, hit, "duplicate_of_published", F.col("_published"))
             # The published document's cluster; its size is not recomputed across runs.
             out = out.withColumn("dup_cluster", F.coalesce("_published_cluster", "dup_cluster"))
-        out = out.withColumn("_in_lsh", F.col("reason").isNull() & F.col("_unshingled").isNull())
+        out = out.withColumn("_in_lsh", frame.is_kept() & F.col("_unshingled").isNull())
         out = out.withColumns({
             "dup_cluster": F.coalesce("dup_cluster", F.when(F.col("_in_lsh"), F.col("id"))),
             "dup_cluster_size": F.when(F.col("_in_lsh"),
@@ -192,7 +192,7 @@ class MinhashDedup(FrameStage):
         The signatures are recomputed from the kept texts (one kernel pass over
         the kept documents, much cheaper than holding them through the run).
         """
-        kept = df.where(F.col("reason").isNull())
+        kept = df.where(frame.is_kept())
         sigs = self.signature_frame(kept.select("id", "text", "reason"), []).where(
             F.col("signature").isNotNull())
         return {"minhash": sigs.join(kept.select("id", "dup_cluster"), "id").select(
@@ -206,7 +206,7 @@ class MinhashDedup(FrameStage):
         estimate Jaccard for verification); band keys hash the full 64 bits.
         """
         passed = list(dict.fromkeys(k.lstrip("-") for k in priority if k.lstrip("-") != "id"))
-        kept = df.where(F.col("reason").isNull()).select("id", "text", *passed)
+        kept = df.where(frame.is_kept()).select("id", "text", *passed)
         schema = T.StructType(
             [
                 T.StructField("id", T.StringType()),
@@ -257,7 +257,7 @@ class MinhashDedup(FrameStage):
         top = (
             clustered.where(F.col("dup_cluster_size") > 1)
             .groupBy("dup_cluster", F.col("dup_cluster_size").alias("cluster_size"))
-            .agg(F.min(F.when(F.col("reason").isNull(), F.col("id"))).alias("kept_id"))
+            .agg(F.min(F.when(frame.is_kept(), F.col("id"))).alias("kept_id"))
             .orderBy(F.desc("cluster_size"), "dup_cluster")
             .limit(self.params.largest_clusters)
         )

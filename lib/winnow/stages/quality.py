@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from winnow import frame
 from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError, WinnowError
 from winnow.langid.fasttext_model import FastTextModel, load_model
@@ -122,8 +123,8 @@ class Quality(FrameStage):
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``quality_scores``: score quantiles of kept and removed documents, and the
         threshold applied."""
-        docs = df.where(F.col("stage").isNull() | (F.col("stage") != "input"))
-        outcome = F.when(F.col("reason").isNull(), "kept").otherwise("removed")
+        docs = df.where(frame.is_document())
+        outcome = frame.outcome()
         quantiles = F.percentile_approx("quality_score", list(SCORE_QUANTILES), 10_000)
         table = docs.groupBy(outcome.alias("outcome")).agg(
             F.count(F.lit(1)).alias("documents"),
@@ -153,7 +154,7 @@ def top_fraction_threshold(scored: DataFrame, fraction: float) -> float | None:
     """The score at the ``1 - fraction`` quantile of the documents still kept, over the
     whole frame (None when no document is left)."""
     row = (
-        scored.where(F.col("reason").isNull())
+        scored.where(frame.is_kept())
         .agg(F.percentile_approx("quality_score", 1.0 - fraction, PERCENTILE_ACCURACY))
         .first()
     )
