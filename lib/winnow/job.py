@@ -229,7 +229,7 @@ def _execute(
     )
     tables["run"] = spark.createDataFrame([run_row], RUN_SCHEMA)
     for name, table in tables.items():
-        staged = pub.path(f"stats/{name}")
+        staged = pub.path(f"stats/{check_name(name, 'statistics table')}")
         if state is None:
             # repartition, not coalesce: the table's own query keeps its parallelism.
             table.repartition(1).write.parquet(staged)
