@@ -126,12 +126,13 @@ def pure_pass(docs: list[dict], label: str) -> None:
 def spark_pass(spark, cores: int, files: list[str], n: int, label: str, tmp: Path) -> None:
     """The four families fused through the real job (read JSON, signals, rules, write,
     stats); the signal pass's wall time is the issue's docs/s/core figure."""
-    from winnow import config, job, readers
+    from winnow import config, job
+    from winnow.io.listing import expand_inputs
     from winnow.progress import Progress
 
     cfg = config.parse(four_families(), base_dir=ROOT / "conf")
     t0 = time.perf_counter()
-    result = job.run(spark, cfg, readers.expand_inputs(files), str(tmp / f"out-{label}"),
+    result = job.run(spark, cfg, expand_inputs(files), str(tmp / f"out-{label}"),
                      progress=Progress(quiet=True))
     wall = time.perf_counter() - t0
     names = {s.name for s in cfg.stages}

@@ -127,7 +127,9 @@ def kernel_alone(repeat: int) -> None:
 
 def stage_runs(sizes: list[int], master: str, corpus_dir: Path, driver_memory: str) -> None:
     from pyspark import StorageLevel
-    from winnow import config, readers, synth
+    from winnow import config, synth
+    from winnow.io.listing import expand_inputs
+    from winnow.io.source import read_documents
     from winnow.pipeline import annotate
     from winnow.progress import Progress
     from winnow.session import build_session
@@ -144,11 +146,11 @@ def stage_runs(sizes: list[int], master: str, corpus_dir: Path, driver_memory: s
         if not (corpus / "ground_truth.parquet").exists():
             print(f"generating {n:,} synth docs into {corpus} ...", flush=True)
             synth.generate(n, str(corpus), seed=0)
-        files = readers.expand_inputs([str(corpus / "docs")], "auto")
+        files = expand_inputs([str(corpus / "docs")], "auto")
         # ~10k documents per task keeps every task's sort and hash memory small.
         partitions = max(cores * 4, n // 10_000)
         spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-        df = readers.read_documents(spark, files, cfg.input, partitions)
+        df = read_documents(spark, files, cfg.input, partitions)
         ctx = RunContext(spark=spark, run_id="bench")
         prepared, _, persisted = annotate(df, prep, ctx, Progress(quiet=True))
         kept = prepared.where("reason IS NULL").count()

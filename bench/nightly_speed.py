@@ -61,7 +61,8 @@ def main() -> None:
                         help="where the new-docs corpus is generated/reused (default: temp)")
     args = parser.parse_args()
 
-    from winnow import config, job, readers, synth
+    from winnow import config, job, synth
+    from winnow.io.listing import expand_inputs
     from winnow.progress import Progress
     from winnow.session import build_session
 
@@ -70,7 +71,7 @@ def main() -> None:
     if not (corpus / "ground_truth.parquet").exists():
         print(f"generating {args.new:,} synth docs into {corpus} ...", flush=True)
         synth.generate(args.new, str(corpus), seed=11)
-    files = readers.expand_inputs([str(corpus / "docs")], "auto")
+    files = expand_inputs([str(corpus / "docs")], "auto")
 
     spark = build_session(args.master, app_name="nightly-bench", profile="local",
                           extra={"spark.driver.memory": args.driver_memory})

@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from winnow import config, job, readers, synth
+from winnow import config, job, synth
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 from winnow.report import write_report
 from winnow.session import build_session
@@ -45,7 +46,7 @@ def measure(work: Path, args: argparse.Namespace) -> None:
     """Generate, curate, report and screenshot under ``work``; print the numbers."""
     synth.generate(args.docs, str(work / "corpus"), seed=0)
     cfg = config.load(args.config)
-    files = readers.expand_inputs([str(work / "corpus" / "docs")], cfg.input.format)
+    files = expand_inputs([str(work / "corpus" / "docs")], cfg.input.format)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     spark = build_session("local[*]", profile="local")
     cores = os.cpu_count() or 1  # local[*]: one task thread per core

@@ -160,12 +160,13 @@ def assert_same(snap: dict, reference: dict) -> None:
 def local_run(spark, inputs, tmp_path_factory) -> dict:
     """The reference: the same job in the test process's ``local[2]`` session. It must
     exercise every part compared: rules, exact copies, near-duplicate clusters."""
-    from winnow import config, job, readers
+    from winnow import config, job
+    from winnow.io.listing import expand_inputs
     from winnow.progress import Progress
 
     cfg = config.load(CONFIG)
     out = tmp_path_factory.mktemp("local") / "out"
-    job.run(spark, cfg, readers.expand_inputs(inputs, cfg.input.format), str(out),
+    job.run(spark, cfg, expand_inputs(inputs, cfg.input.format), str(out),
             progress=Progress(quiet=True))
     snap = snapshot(out)
     planted = sum(1 for _ in open(inputs[1], encoding="utf-8"))

@@ -148,16 +148,16 @@ def test_listed_object_store_inputs_keep_scheme_and_authority(tmp_path, monkeypa
     """A directory URI expands to file URIs executors can open: Azure's path puts the
     container first and drops the account, so the URI prefix must come from the input."""
     from pyarrow import fs as pafs
-    from winnow import readers
+    from winnow.io import listing
 
     (tmp_path / "cont" / "dir" / "sub").mkdir(parents=True)
     (tmp_path / "cont" / "dir" / "a.jsonl").write_text('{"text": "a"}\n')
     (tmp_path / "cont" / "dir" / "sub" / "b.jsonl.gz").write_bytes(b"")
     (tmp_path / "cont" / "dir" / "_SUCCESS").write_text("")
     azure_like = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem())
-    monkeypatch.setattr(readers, "_fs_for", lambda uri: (azure_like, "cont/dir/"))
+    monkeypatch.setattr(listing, "fs_for", lambda uri: (azure_like, "cont/dir/"))
     uri = "abfs://cont@acct.dfs.core.windows.net/dir/"
-    assert [f.path for f in readers.expand_inputs([uri])] == [
+    assert [f.path for f in listing.expand_inputs([uri])] == [
         "abfs://cont@acct.dfs.core.windows.net/dir/a.jsonl",
         "abfs://cont@acct.dfs.core.windows.net/dir/sub/b.jsonl.gz",
     ]

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import C4_SAMPLE, ROOT
-from winnow import config, job, readers
+from winnow import config, job
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 
 pytestmark = pytest.mark.spark
@@ -76,7 +77,7 @@ def write_input(path: Path, n_c4: int) -> Path:
 
 def run(spark, yaml_text: str, inp: Path, out: Path) -> job.RunResult:
     cfg = config.parse(yaml.safe_load(yaml_text), base_dir=ROOT / "conf")
-    files = readers.expand_inputs([str(inp)])
+    files = expand_inputs([str(inp)])
     return job.run(spark, cfg, files, str(out), progress=Progress(quiet=True))
 
 

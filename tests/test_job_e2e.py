@@ -9,8 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import C4_SAMPLE, CC_SAMPLE, ROOT
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.errors import WinnowError
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 
 pytestmark = pytest.mark.spark
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.spark
 
 def _run(spark, inputs, out, cfg_path=ROOT / "conf" / "default.yaml", **kw):
     cfg = config.load(cfg_path)
-    files = readers.expand_inputs([str(p) for p in inputs], cfg.input.format)
+    files = expand_inputs([str(p) for p in inputs], cfg.input.format)
     return job.run(spark, cfg, files, str(out), progress=Progress(quiet=True), **kw)
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.errors import ConfigError, WinnowError
+from winnow.io.listing import expand_inputs
 from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.langid.identify import default_model_path, identify
 from winnow.progress import Progress
@@ -145,7 +146,7 @@ def test_lid_filter_end_to_end(spark, shared_data, tmp_path, lid_model):
     src = shared_data / "web" / "cc-2019-30-multilingual-697.jsonl.gz"
     cfg = config.parse({"stages": [
         {"stage": "lid", "languages": ["en", "de"], "min_score": 0.65}]})
-    files = readers.expand_inputs([str(src)])
+    files = expand_inputs([str(src)])
     out = tmp_path / "out"
     result = job.run(spark, cfg, files, str(out), progress=Progress(quiet=True))
 

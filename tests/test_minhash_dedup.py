@@ -19,8 +19,9 @@ import scipy.sparse as sparse
 from conftest import C4_SAMPLE, ROOT
 from datasketch import MinHash, MinHashLSH
 from pyspark.sql import functions as F
-from winnow import config, job, readers, synth
+from winnow import config, job, synth
 from winnow.errors import ConfigError
+from winnow.io.listing import expand_inputs
 from winnow.minhash.candidates import band_rows, star_edges
 from winnow.minhash.components import connected_components
 from winnow.minhash.shingles import shingles
@@ -63,7 +64,7 @@ def synth_run(spark, tmp_path_factory):
     d = tmp_path_factory.mktemp("minhash")
     synth.generate(SYNTH_DOCS, str(d / "corpus"), seed=11, workers=1)
     cfg = config.load(RECIPE)
-    files = readers.expand_inputs([str(d / "corpus" / "docs")], cfg.input.format)
+    files = expand_inputs([str(d / "corpus" / "docs")], cfg.input.format)
     job.run(spark, cfg, files, str(d / "out"), run_id="mh", progress=Progress(quiet=True))
     docs = []
     for part in sorted((d / "corpus" / "docs").glob("*.jsonl.gz")):

@@ -15,8 +15,9 @@ import pyarrow.dataset as ds
 import pytest
 import yaml
 from conftest import C4_SAMPLE, ROOT
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.errors import ConfigError, WinnowError
+from winnow.io.listing import InputFile, expand_inputs
 from winnow.progress import Progress
 from winnow.state import LockedError, State
 
@@ -64,7 +65,7 @@ def _write(path: Path, docs: list[dict]) -> Path:
 
 def _run(spark, inputs, out, state, run_id):
     cfg = config.load(CONFIG)
-    files = readers.expand_inputs([str(p) for p in inputs])
+    files = expand_inputs([str(p) for p in inputs])
     return job.run(spark, cfg, files, str(out), run_id=run_id, state_dir=str(state),
                    progress=Progress(quiet=True))
 
@@ -221,7 +222,7 @@ def test_changed_minhash_scheme_is_refused(spark, two_days, corpus, tmp_path):
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(raw))
     docs = _docs()
-    files = readers.expand_inputs([str(_write(tmp_path / "day5.jsonl", docs[800:820]))])
+    files = expand_inputs([str(_write(tmp_path / "day5.jsonl", docs[800:820]))])
     with pytest.raises(ConfigError, match="minhash index was built with word5:14x8:seed1"):
         job.run(spark, config.load(changed), files, str(tmp_path / "out"), run_id="day5",
                 state_dir=str(state_dir), progress=Progress(quiet=True))
@@ -243,8 +244,8 @@ def test_changed_input_is_reported(spark, two_days, corpus, tmp_path):
     d, day1, _, _ = corpus
     changed = tmp_path / "day1-a.jsonl"
     changed.write_text(day1[0].read_text() + json.dumps({"text": "one more"}) + "\n")
-    files = readers.expand_inputs([str(changed)])
-    moved = [readers.InputFile(str(day1[0]), f.size, f.mtime, f.format) for f in files]
+    files = expand_inputs([str(changed)])
+    moved = [InputFile(str(day1[0]), f.size, f.mtime, f.format) for f in files]
     cfg = config.load(CONFIG)
     with pytest.raises(WinnowError, match="changed since run day1"):
         job.run(spark, cfg, moved, str(out), run_id="day4", state_dir=str(state),

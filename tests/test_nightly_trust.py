@@ -16,8 +16,9 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 from conftest import C4_SAMPLE, ROOT
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.fs import HadoopFS
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 from winnow.state import LockedError, State
 
@@ -50,7 +51,7 @@ def corpus(tmp_path_factory) -> tuple[Path, list[Path], list[Path]]:
 
 
 def _run(spark, inputs, out, run_id, cfg, state=None, overwrite=False):
-    files = readers.expand_inputs([str(p) for p in inputs])
+    files = expand_inputs([str(p) for p in inputs])
     return job.run(spark, config.load(cfg), files, str(out), run_id=run_id, overwrite=overwrite,
                    state_dir=str(state) if state else None, progress=Progress(quiet=True))
 

@@ -21,9 +21,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.cli import main
 from winnow.errors import ConfigError
+from winnow.io.listing import expand_inputs
+from winnow.io.source import read_documents
 from winnow.langid.fasttext_model import FastTextModel
 from winnow.progress import Progress
 from winnow.quality.score import label_index, quality_scores
@@ -157,8 +159,8 @@ def _stage(model: Path, **params):
 
 
 def _frame(spark, corpus, partitions: int):
-    files = readers.expand_inputs([str(p) for p in corpus.values()])
-    return readers.read_documents(spark, files, config.InputConfig(), partitions)
+    files = expand_inputs([str(p) for p in corpus.values()])
+    return read_documents(spark, files, config.InputConfig(), partitions)
 
 
 @pytest.mark.spark
@@ -169,7 +171,7 @@ def test_keep_top_fraction_is_a_global_percentile(spark, trained, corpus, tmp_pa
     cfg = config.parse({
         "output": {"partitions": 2},
         "stages": [{"stage": "quality", "model": str(model), "keep_top_fraction": 0.5}]})
-    files = readers.expand_inputs([str(p) for p in corpus.values()])
+    files = expand_inputs([str(p) for p in corpus.values()])
     out = tmp_path / "out"
     result = job.run(spark, cfg, files, str(out), progress=Progress(quiet=True))
     total = 2 * PER_CLASS

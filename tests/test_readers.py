@@ -7,14 +7,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from winnow import readers
 from winnow.errors import WinnowError
+from winnow.frame import DOC_SCHEMA
+from winnow.io.jsonl import read_jsonl
+from winnow.io.listing import expand_inputs
+from winnow.io.parquet import read_parquet
+from winnow.io.rows import document_id
 
 FIELDS = {"text": "text", "id": "id", "url": "url"}
 
 
 def _rows(batches):
-    return pa.Table.from_batches(list(batches), schema=readers.DOC_SCHEMA).to_pylist()
+    return pa.Table.from_batches(list(batches), schema=DOC_SCHEMA).to_pylist()
 
 
 def _lines():
@@ -33,14 +37,14 @@ def _lines():
 def test_jsonl_documents_and_quarantine(tmp_path):
     p = tmp_path / "in.jsonl"
     p.write_text("\n".join(_lines()) + "\n")
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 7  # the blank line is not a record
     by_pos = {r["position"]: r for r in rows}
     assert by_pos[1]["id"] == "a" and by_pos[1]["reason"] is None
     assert json.loads(by_pos[1]["metadata"]) == {"lang": "en"}
     assert by_pos[2]["reason"] == "input:malformed_json"
     assert by_pos[2]["raw_excerpt"] == "{not json"
-    assert by_pos[3]["id"] == readers.document_id(str(p), 3)
+    assert by_pos[3]["id"] == document_id(str(p), 3)
     assert by_pos[4]["reason"] == "input:empty_text"
     assert by_pos[5]["reason"] == "input:missing_text"
     assert by_pos[6]["reason"] == "input:not_an_object"
@@ -52,7 +56,7 @@ def test_jsonl_documents_and_quarantine(tmp_path):
 def test_field_mapping(tmp_path):
     p = tmp_path / "m.jsonl"
     p.write_text(json.dumps({"doc_id": 7, "body": "some text", "link": "u", "id": "zz"}) + "\n")
-    rows = _rows(readers.read_jsonl(str(p), {"text": "body", "id": "doc_id", "url": "link"}))
+    rows = _rows(read_jsonl(str(p), {"text": "body", "id": "doc_id", "url": "link"}))
     assert rows[0]["id"] == "7" and rows[0]["text"] == "some text" and rows[0]["url"] == "u"
     assert json.loads(rows[0]["metadata"]) == {"id": "zz"}
 
@@ -65,7 +69,7 @@ def test_compressed_jsonl(tmp_path, suffix):
         p.write_bytes(gzip.compress(data))
     else:
         p.write_bytes(zstandard.ZstdCompressor().compress(data))
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [r["reason"] for r in rows] == [None, "input:malformed_json", None]
 
 
@@ -74,7 +78,7 @@ def test_truncated_gzip_is_quarantined_not_lost(tmp_path):
     blob = gzip.compress(data.encode())
     p = tmp_path / "t.jsonl.gz"
     p.write_bytes(blob[: len(blob) // 2])
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert rows[-1]["reason"] == "input:truncated_file"
     assert all(r["reason"] is None for r in rows[:-1])
     assert 0 < len(rows) - 1 < 500
@@ -83,18 +87,18 @@ def test_truncated_gzip_is_quarantined_not_lost(tmp_path):
 def test_invalid_utf8_line(tmp_path):
     p = tmp_path / "u.jsonl"
     p.write_bytes(b'{"text": "ok"}\n{"text": "\xff\xfe bad"}\n')
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [r["reason"] for r in rows] == [None, "input:invalid_utf8"]
 
 
 def test_parquet_reader(tmp_path):
     p = tmp_path / "d.parquet"
     pq.write_table(pa.table({"text": ["one doc", None, "three"], "score": [1.0, 2.0, 3.0]}), p)
-    rows = _rows(readers.read_parquet(str(p), FIELDS))
+    rows = _rows(read_parquet(str(p), FIELDS))
     assert [r["reason"] for r in rows] == [None, "input:missing_text", None]
     assert [r["position"] for r in rows] == [0, 1, 2]
     assert json.loads(rows[2]["metadata"]) == {"score": 3.0}
-    assert rows[0]["id"] == readers.document_id(str(p), 0)
+    assert rows[0]["id"] == document_id(str(p), 0)
 
 
 def test_expand_inputs(tmp_path):
@@ -103,12 +107,12 @@ def test_expand_inputs(tmp_path):
     (tmp_path / "d" / "b.jsonl.gz").write_bytes(gzip.compress(b"{}\n"))
     (tmp_path / "d" / "_SUCCESS").write_text("")
     (tmp_path / "d" / "README.txt").write_text("")
-    files = readers.expand_inputs([str(tmp_path / "d")])
+    files = expand_inputs([str(tmp_path / "d")])
     assert [f.path.rsplit("/", 1)[1] for f in files] == ["a.jsonl", "b.jsonl.gz"]
     assert [f.format for f in files] == ["jsonl", "jsonl"]
-    globbed = readers.expand_inputs([str(tmp_path / "d" / "*.gz")])
+    globbed = expand_inputs([str(tmp_path / "d" / "*.gz")])
     assert len(globbed) == 1
     with pytest.raises(WinnowError, match="input not found"):
-        readers.expand_inputs([str(tmp_path / "missing")])
+        expand_inputs([str(tmp_path / "missing")])
     with pytest.raises(WinnowError, match="cannot tell its format"):
-        readers.expand_inputs([str(tmp_path / "d" / "README.txt")])
+        expand_inputs([str(tmp_path / "d" / "README.txt")])

@@ -4,8 +4,9 @@ import os
 
 import pytest
 from conftest import ROOT
-from winnow import cli, readers
+from winnow import cli
 from winnow.errors import WinnowError
+from winnow.io import listing
 
 
 def _names(files, base):
@@ -30,7 +31,7 @@ def test_unreadable_directory_is_an_error(tmp_path):
         if os.geteuid() == 0 and os.access(locked, os.R_OK | os.X_OK):
             pytest.skip("root reads a chmod 000 directory (see the too-long-path test)")
         with pytest.raises(WinnowError) as err:
-            readers.expand_inputs([str(d)])
+            listing.expand_inputs([str(d)])
         assert str(err.value) == (
             f"input {d}: cannot read directory {locked}: Permission denied")
     finally:
@@ -41,7 +42,7 @@ def test_listing_error_text_also_as_root(tmp_path):
     # The error an unreadable directory gives, raised here by listing a file (as root too).
     d = _tree(tmp_path)
     with pytest.raises(WinnowError) as err:
-        readers._listdir(str(d / "a.jsonl"), str(d))
+        listing._listdir(str(d / "a.jsonl"), str(d))
     assert str(err.value) == f"input {d}: cannot read directory {d}/a.jsonl: Not a directory"
 
 
@@ -59,7 +60,7 @@ def test_directory_entry_that_cannot_be_stat_ed_is_an_error_also_as_root(tmp_pat
     finally:
         os.close(fd)
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d)])
+        listing.expand_inputs([str(d)])
     message = str(err.value)
     assert message.startswith(f"input {d}: cannot stat {d}/sub/{name}/")
     assert message.endswith(": File name too long") and "\n" not in message
@@ -70,9 +71,9 @@ def test_glob_through_a_directory_symlink_loop_reads_each_file_once(tmp_path):
     (d / "loop").symlink_to(d)
     (d / "sub" / "up").symlink_to("..")
     for raw in (f"{d}/**/*.jsonl", str(d)):
-        assert _names(readers.expand_inputs([raw]), d) == ["a.jsonl", "sub/b.jsonl"], raw
+        assert _names(listing.expand_inputs([raw]), d) == ["a.jsonl", "sub/b.jsonl"], raw
     # d/* also names d/loop: the first path in sorted order of each real file is kept.
-    assert _names(readers.expand_inputs([f"{d}/*"]), d) == ["a.jsonl", "loop/sub/b.jsonl"]
+    assert _names(listing.expand_inputs([f"{d}/*"]), d) == ["a.jsonl", "loop/sub/b.jsonl"]
 
 
 def test_symlink_chain_loop_is_an_error(tmp_path):
@@ -80,10 +81,10 @@ def test_symlink_chain_loop_is_an_error(tmp_path):
     (d / "x").symlink_to(d / "y")
     (d / "y").symlink_to(d / "x")
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d)])
+        listing.expand_inputs([str(d)])
     assert str(err.value) == f"input {d}: symlink loop at {d}/x"
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d / "y")])
+        listing.expand_inputs([str(d / "y")])
     assert str(err.value) == f"input {d}/y: symlink loop at {d}/y"
 
 
@@ -96,7 +97,7 @@ def test_directory_symlinks_followed_links_read_once(tmp_path):
     (d / "shard-again").symlink_to(elsewhere)
     (d / "a-link.jsonl").symlink_to(d / "a.jsonl")
     os.link(d / "sub" / "b.jsonl", d / "b-hard.jsonl")
-    files = readers.expand_inputs([str(d), str(elsewhere / "e.jsonl"), str(d / "a.jsonl")])
+    files = listing.expand_inputs([str(d), str(elsewhere / "e.jsonl"), str(d / "a.jsonl")])
     # The first path in sorted order of each real file ("-" sorts before "." and "/").
     assert _names(files, d) == ["a-link.jsonl", "b-hard.jsonl", "shard-again/e.jsonl"]
 
@@ -104,16 +105,16 @@ def test_directory_symlinks_followed_links_read_once(tmp_path):
 def test_entries_that_cannot_be_stat_ed(tmp_path):
     d = _tree(tmp_path)
     (d / "README").symlink_to(tmp_path / "nowhere")  # not an input file: ignored
-    assert _names(readers.expand_inputs([str(d)]), d) == ["a.jsonl", "sub/b.jsonl"]
+    assert _names(listing.expand_inputs([str(d)]), d) == ["a.jsonl", "sub/b.jsonl"]
     (d / "c.jsonl").symlink_to(tmp_path / "nowhere")
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d)])
+        listing.expand_inputs([str(d)])
     assert str(err.value) == (
         f"input {d}: broken symlink {d}/c.jsonl: No such file or directory")
     (d / "c.jsonl").unlink()
     os.mkfifo(d / "pipe.jsonl")
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d)])
+        listing.expand_inputs([str(d)])
     assert str(err.value) == f"input {d}: not a regular file: {d}/pipe.jsonl"
 
 
@@ -121,7 +122,7 @@ def test_file_name_not_utf8_is_an_error(tmp_path):
     d = _tree(tmp_path)
     open(os.path.join(os.fsencode(d), b"\xff.jsonl"), "w").close()
     with pytest.raises(WinnowError) as err:
-        readers.expand_inputs([str(d)])
+        listing.expand_inputs([str(d)])
     assert str(err.value) == f"input {d}: file name is not UTF-8: '{d}/\\udcff.jsonl'"
 
 
@@ -152,7 +153,7 @@ def test_output_overlapping_an_input_is_refused(tmp_path, inputs, output, messag
     (tmp_path / "link").symlink_to(d)
     fmt = {"d": str(d), "link": str(tmp_path / "link")}
     with pytest.raises(WinnowError) as err:
-        readers.check_output_outside_inputs([i.format(**fmt) for i in inputs],
+        listing.check_output_outside_inputs([i.format(**fmt) for i in inputs],
                                             output.format(**fmt))
     assert str(err.value) == message.format(**fmt)
 
@@ -167,7 +168,7 @@ def test_outputs_beside_inputs_are_accepted(tmp_path):
         (["s3a://bucket/raw/"], "gs://bucket/raw/curated"),
         ([str(d)], "s3a://bucket" + str(d) + "/out"),
     ]:
-        readers.check_output_outside_inputs(inputs, output)
+        listing.check_output_outside_inputs(inputs, output)
 
 
 def test_cli_refuses_output_inside_input_before_spark(tmp_path, capsys):

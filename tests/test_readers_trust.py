@@ -14,14 +14,18 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 from conftest import C4_SAMPLE
-from winnow import readers
+from winnow.frame import DOC_SCHEMA
+from winnow.io.compression import ZSTD_READ_BYTES
+from winnow.io.jsonl import read_jsonl
+from winnow.io.parquet import read_parquet
+from winnow.io.rows import BATCH_ROWS, EXCERPT_CHARS, document_id
 
 FIELDS = {"text": "text", "id": "id", "url": "url"}
 
 
 def _rows(batches):
     """All rows of a reader, through Arrow (so a value Arrow cannot encode fails here)."""
-    return pa.Table.from_batches(list(batches), schema=readers.DOC_SCHEMA).to_pylist()
+    return pa.Table.from_batches(list(batches), schema=DOC_SCHEMA).to_pylist()
 
 
 def _jsonl(n: int, start: int = 0) -> bytes:
@@ -52,7 +56,7 @@ def test_multi_frame_zstd_reads_fully(tmp_path):
     skippable = b"\x50\x2a\x4d\x18" + (3).to_bytes(4, "little") + b"pad"
     for name, data in (("m.jsonl.zst", blob), ("s.jsonl.zstd", skippable + blob + skippable)):
         (tmp_path / name).write_bytes(data)
-        rows = _rows(readers.read_jsonl(str(tmp_path / name), FIELDS))
+        rows = _rows(read_jsonl(str(tmp_path / name), FIELDS))
         assert len(rows) == 200 and _reasons(rows) == []
         assert [r["id"] for r in rows] == [f"r{i}" for i in range(200)]
 
@@ -65,7 +69,7 @@ def test_truncated_zstd_keeps_records_before_the_cut(tmp_path, where):
         start = ends[frame - 1] if frame else 0
         cut = {"header": start + 2, "middle": (start + end) // 2, "last_byte": end - 1}[where]
         p.write_bytes(blob[:cut])
-        rows = _rows(readers.read_jsonl(str(p), FIELDS))
+        rows = _rows(read_jsonl(str(p), FIELDS))
         # Frames before the cut are read whole; the cut frame is one truncated_file row.
         assert len(rows) == 40 * frame + 1
         assert _reasons(rows) == ["input:truncated_file"]
@@ -78,10 +82,10 @@ def test_zstd_cut_inside_the_checksum(tmp_path):
     blob = zstandard.ZstdCompressor(write_checksum=True).compress(data)
     p = tmp_path / "sum.jsonl.zst"
     p.write_bytes(blob[:-2])  # the records decode; the frame's end never arrives
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 41 and _reasons(rows) == ["input:truncated_file"]
     p.write_bytes(blob[:-4] + bytes(4))  # a wrong checksum
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 1 and _reasons(rows) == ["input:corrupt_file"]
 
 
@@ -90,7 +94,7 @@ def test_zstd_cut_inside_the_magic_number(tmp_path):
     for n in (1, 2, 3):
         p = tmp_path / f"m{n}.jsonl.zst"
         p.write_bytes(blob[:n])
-        rows = _rows(readers.read_jsonl(str(p), FIELDS))
+        rows = _rows(read_jsonl(str(p), FIELDS))
         assert [(r["reason"], r["position"]) for r in rows] == [("input:truncated_file", 1)]
 
 
@@ -100,7 +104,7 @@ def test_truncated_gzip_partial_line_is_part_of_the_truncation(tmp_path):
     for cut in (10, 25, len(blob) // 7, len(blob) // 3, len(blob) // 2, len(blob) - 9):
         p.write_bytes(blob[:cut])
         complete = zlib.decompressobj(31).decompress(blob[:cut]).count(b"\n")
-        rows = _rows(readers.read_jsonl(str(p), FIELDS))
+        rows = _rows(read_jsonl(str(p), FIELDS))
         assert len(rows) == complete + 1
         assert _reasons(rows) == ["input:truncated_file"]
         assert rows[-1]["position"] == complete + 1
@@ -110,10 +114,10 @@ def test_gzip_members_padding_and_trailing_garbage(tmp_path):
     members = gzip.compress(_jsonl(30)) + gzip.compress(b"") + gzip.compress(_jsonl(50, 30))
     p = tmp_path / "m.jsonl.gz"
     p.write_bytes(members + b"\0" * 1000)
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 50 and _reasons(rows) == []
     p.write_bytes(members + b"not gzip at all")
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 51 and _reasons(rows) == ["input:corrupt_file"]
     assert rows[-1]["position"] == 51
 
@@ -122,7 +126,7 @@ def test_corrupt_zstd(tmp_path):
     blob, ends = _zstd_frames(40, 2)
     p = tmp_path / "bad.jsonl.zst"
     p.write_bytes(blob[: ends[0]] + b"\x28\xb5\x2f\xfd" + b"\xff" * 64)
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 41 and _reasons(rows) == ["input:corrupt_file"]
 
 
@@ -133,9 +137,9 @@ def test_large_streams_read_in_bounded_steps(tmp_path, codec):
     data = "".join(f'{{"id": {i}, "text": "t {i * 7919 % 100003}"}}\n' for i in range(n))
     p = tmp_path / "big.jsonl.gz"
     p.write_bytes(codec(data.encode()))
-    assert p.stat().st_size > readers.ZSTD_READ_BYTES  # several reads and steps
-    batches = list(readers.read_jsonl(str(p), FIELDS))
-    assert max(b.num_rows for b in batches) == readers.BATCH_ROWS
+    assert p.stat().st_size > ZSTD_READ_BYTES  # several reads and steps
+    batches = list(read_jsonl(str(p), FIELDS))
+    assert max(b.num_rows for b in batches) == BATCH_ROWS
     rows = _rows(batches)
     assert len(rows) == n and _reasons(rows) == []
     assert [r["id"] for r in rows[-2:]] == [str(n - 2), str(n - 1)]
@@ -145,9 +149,9 @@ def test_a_line_longer_than_many_reads(tmp_path):
     text = "word " * 1_500_000  # 7.5 MB in one line: several reads, joined once
     p = tmp_path / "long.jsonl"
     p.write_text(json.dumps({"id": "long", "text": text}) + "\n" + json.dumps({"text": "x"}))
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [(r["id"], r["input_chars"]) for r in rows] == [
-        ("long", len(text)), (readers.document_id(str(p), 2), 1)]
+        ("long", len(text)), (document_id(str(p), 2), 1)]
 
 
 # --- B: reasons that are true ---------------------------------------------------------
@@ -157,11 +161,11 @@ def test_bom_is_not_malformed_json(tmp_path):
     bom = b"\xef\xbb\xbf"
     p = tmp_path / "bom.jsonl"
     p.write_bytes(bom + _jsonl(3) + bom + _jsonl(5, 3))  # a concatenated file: a BOM inside
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [r["id"] for r in rows] == [f"r{i}" for i in range(5)] and _reasons(rows) == []
     gz = tmp_path / "bom.jsonl.gz"
     gz.write_bytes(gzip.compress(bom + _jsonl(4)))
-    assert len(_rows(readers.read_jsonl(str(gz), FIELDS))) == 4
+    assert len(_rows(read_jsonl(str(gz), FIELDS))) == 4
 
 
 @pytest.mark.parametrize(
@@ -177,7 +181,7 @@ def test_bom_is_not_malformed_json(tmp_path):
 def test_compression_from_magic_bytes_not_the_name(tmp_path, name, encode):
     p = tmp_path / name
     p.write_bytes(encode(_jsonl(7)))
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [r["id"] for r in rows] == [f"r{i}" for i in range(7)] and _reasons(rows) == []
 
 
@@ -197,22 +201,22 @@ def test_every_empty_file_gives_one_empty_file_row(tmp_path):
                    tmp_path / "zero.parquet")
     for name in [*files, "zero.parquet"]:
         path = str(tmp_path / name)
-        reader = readers.read_parquet if name.endswith(".parquet") else readers.read_jsonl
+        reader = read_parquet if name.endswith(".parquet") else read_jsonl
         rows = _rows(reader(path, FIELDS))
         assert [(r["reason"], r["position"], r["id"], r["stage"]) for r in rows] == [
-            ("input:empty_file", 0, readers.document_id(path, 0), "input")
+            ("input:empty_file", 0, document_id(path, 0), "input")
         ], name
 
 
 def test_unreadable_file_is_one_row(tmp_path):
     gone = str(tmp_path / "vanished.jsonl.gz")  # listed, then deleted before the read
-    rows = _rows(readers.read_jsonl(gone, FIELDS))
+    rows = _rows(read_jsonl(gone, FIELDS))
     assert [(r["reason"], r["position"]) for r in rows] == [("input:unreadable_file", 1)]
     assert rows[0]["raw_excerpt"].startswith("FileNotFoundError")
     (tmp_path / "dir.jsonl").mkdir()
-    rows = _rows(readers.read_jsonl(str(tmp_path / "dir.jsonl"), FIELDS))
+    rows = _rows(read_jsonl(str(tmp_path / "dir.jsonl"), FIELDS))
     assert [r["reason"] for r in rows] == ["input:unreadable_file"]
-    rows = _rows(readers.read_parquet(str(tmp_path / "gone.parquet"), FIELDS))
+    rows = _rows(read_parquet(str(tmp_path / "gone.parquet"), FIELDS))
     assert [(r["reason"], r["position"]) for r in rows] == [("input:unreadable_file", 0)]
 
 
@@ -231,16 +235,16 @@ def test_lone_surrogates_never_crash(tmp_path):
     ]
     p = tmp_path / "s.jsonl"
     p.write_text("\n".join(lines) + "\n")
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert len(rows) == 7
     assert [(r["position"], r["id"], r["reason"]) for r in rows] == [
-        (1, readers.document_id(str(p), 1), "input:invalid_unicode"),
+        (1, document_id(str(p), 1), "input:invalid_unicode"),
         (2, "5", "input:invalid_unicode"),
-        (3, readers.document_id(str(p), 3), "input:invalid_unicode"),
+        (3, document_id(str(p), 3), "input:invalid_unicode"),
         (4, "6", None),
         (5, "7", None),
         (6, "8", None),
-        (7, readers.document_id(str(p), 7), "input:malformed_json"),
+        (7, document_id(str(p), 7), "input:malformed_json"),
     ]
     assert rows[0]["raw_excerpt"] == lines[0]
     assert rows[3]["url"] == "http://x/\ufffd"
@@ -257,9 +261,9 @@ def test_too_deep_nesting_is_quarantined(tmp_path):
     p = tmp_path / "deep.jsonl"
     deep = "[" * 100_000 + "]" * 100_000
     p.write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": "t", "m": ' + deep + "}\n")
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
+    rows = _rows(read_jsonl(str(p), FIELDS))
     assert [r["reason"] for r in rows] == [None, "input:nesting_too_deep"]
-    assert len(rows[1]["raw_excerpt"]) == readers.EXCERPT_CHARS
+    assert len(rows[1]["raw_excerpt"]) == EXCERPT_CHARS
 
 
 def test_parquet_values_python_cannot_hold(tmp_path):
@@ -272,7 +276,7 @@ def test_parquet_values_python_cannot_hold(tmp_path):
         "nested": [{"a": [1, 2]}, {"a": []}, {"a": None}],
         "m": pa.array([[("k", 1)], [], None], pa.map_(pa.string(), pa.int64())),
     }), p)
-    rows = _rows(readers.read_parquet(str(p), FIELDS))
+    rows = _rows(read_parquet(str(p), FIELDS))
     assert [(r["position"], r["id"], r["reason"]) for r in rows] == [
         (0, "1", None), (1, "2", "input:invalid_utf8"), (2, "3", None)]
     assert rows[1]["raw_excerpt"].startswith("column text: UnicodeDecodeError")
@@ -282,7 +286,7 @@ def test_parquet_values_python_cannot_hold(tmp_path):
     q = tmp_path / "ts.parquet"
     pq.write_table(pa.table({"id": ["a", "b"], "text": ["x", "y"],
                              "ts": pa.array([0, 2**62], pa.timestamp("ms"))}), q)
-    rows = _rows(readers.read_parquet(str(q), FIELDS))
+    rows = _rows(read_parquet(str(q), FIELDS))
     assert [(r["id"], r["reason"]) for r in rows] == [
         ("a", None), ("b", "input:unconvertible_value")]
 
@@ -290,16 +294,16 @@ def test_parquet_values_python_cannot_hold(tmp_path):
 def test_parquet_binary_text_column_is_quarantined(tmp_path):
     p = tmp_path / "bin.parquet"
     pq.write_table(pa.table({"id": ["a", None], "text": pa.array([b"x", b"y"], pa.binary())}), p)
-    rows = _rows(readers.read_parquet(str(p), FIELDS))
+    rows = _rows(read_parquet(str(p), FIELDS))
     assert [(r["id"], r["reason"]) for r in rows] == [
-        ("a", "input:text_not_string"), (readers.document_id(str(p), 1), "input:text_not_string")]
+        ("a", "input:text_not_string"), (document_id(str(p), 1), "input:text_not_string")]
     assert json.loads(rows[0]["raw_excerpt"]) == {"id": "a", "text": "b'x'"}
 
 
 def test_unreadable_parquet(tmp_path):
     p = tmp_path / "not.parquet"
     p.write_bytes(b"this is not parquet")
-    rows = _rows(readers.read_parquet(str(p), FIELDS))
+    rows = _rows(read_parquet(str(p), FIELDS))
     assert [(r["reason"], r["position"]) for r in rows] == [("input:unreadable_file", 0)]
 
 
@@ -318,8 +322,8 @@ def test_quarantined_records_keep_their_input_id(tmp_path):
     ]
     p = tmp_path / "ids.jsonl"
     p.write_text("\n".join(lines) + "\n")
-    rows = _rows(readers.read_jsonl(str(p), FIELDS))
-    h = lambda pos: readers.document_id(str(p), pos)  # noqa: E731
+    rows = _rows(read_jsonl(str(p), FIELDS))
+    h = lambda pos: document_id(str(p), pos)  # noqa: E731
     assert [(r["id"], r["reason"]) for r in rows] == [
         ("7", "input:missing_text"),
         ("7", "input:empty_text"),
@@ -331,7 +335,7 @@ def test_quarantined_records_keep_their_input_id(tmp_path):
     ]
     q = tmp_path / "ids.parquet"
     pq.write_table(pa.table({"doc": [11, 12], "body": [None, "fine"]}), q)
-    rows = _rows(readers.read_parquet(str(q), {"text": "body", "id": "doc", "url": "url"}))
+    rows = _rows(read_parquet(str(q), {"text": "body", "id": "doc", "url": "url"}))
     assert [(r["id"], r["reason"]) for r in rows] == [("11", "input:missing_text"), ("12", None)]
 
 
@@ -339,5 +343,5 @@ def test_quarantined_records_keep_their_input_id(tmp_path):
 
 
 def test_c4_sample_reads_every_record():
-    rows = _rows(readers.read_jsonl(str(C4_SAMPLE), FIELDS))
+    rows = _rows(read_jsonl(str(C4_SAMPLE), FIELDS))
     assert len(rows) == 1000 and _reasons(rows) == []

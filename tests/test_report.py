@@ -17,7 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import C4_SAMPLE, ROOT
-from winnow import cli, config, job, readers
+from winnow import cli, config, job
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 
 pytestmark = pytest.mark.spark
@@ -61,7 +62,7 @@ def reported(spark, tmp_path_factory):
     """A real run over the C4 sample and its report, written by ``winnow report``."""
     out = tmp_path_factory.mktemp("report") / "out"
     cfg = config.load(ROOT / "conf" / "default.yaml")
-    files = readers.expand_inputs([str(C4_SAMPLE)], cfg.input.format)
+    files = expand_inputs([str(C4_SAMPLE)], cfg.input.format)
     result = job.run(spark, cfg, files, str(out), run_id="report-e2e",
                      progress=Progress(quiet=True))
     assert cli.main(["report", str(out)]) == 0

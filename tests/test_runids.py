@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import C4_SAMPLE, ROOT
-from winnow import cli, config, job, readers
+from winnow import cli, config, job
 from winnow.errors import WinnowError
 from winnow.fs import HadoopFS, UnsafeDeleteError
+from winnow.io.listing import expand_inputs
 from winnow.names import check_name
 from winnow.output import Publication
 from winnow.progress import Progress
@@ -76,7 +77,7 @@ def test_hostile_run_id_is_refused_by_the_job(spark, world, nightly, run_id):
     """``job.run`` checks again (library callers bypass the CLI), before any file."""
     before = _tree(world)
     cfg = config.load(ROOT / "conf" / "default.yaml")
-    files = readers.expand_inputs([str(C4_SAMPLE)])
+    files = expand_inputs([str(C4_SAMPLE)])
     with pytest.raises(WinnowError, match="not a safe name"):
         job.run(spark, cfg, files, str(world / "out"), run_id=run_id, overwrite=True,
                 progress=Progress(quiet=True),

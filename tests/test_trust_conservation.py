@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from pyspark.sql import functions as F
-from winnow import config, conservation, job, readers
+from winnow import config, conservation, job
 from winnow.errors import InvariantError
+from winnow.io.listing import InputFile, expand_inputs
 from winnow.progress import Progress
 from winnow.stage import FrameStage, StageParams
 
@@ -44,13 +45,13 @@ class _SameId(FrameStage):
         return df.withColumn("id", F.lit("x"))
 
 
-def _corpus(d: Path) -> list[readers.InputFile]:
+def _corpus(d: Path) -> list[InputFile]:
     text = "A perfectly ordinary document with enough words to pass the length rule. " * 8
     for name in ("a", "b"):
         (d / f"{name}.jsonl").write_text(
             "".join(json.dumps({"id": f"{name}{i}", "text": f"{i} {text}"}) + "\n"
                     for i in range(20)) + "{broken\n")
-    return readers.expand_inputs([str(d / "a.jsonl"), str(d / "b.jsonl")])
+    return expand_inputs([str(d / "a.jsonl"), str(d / "b.jsonl")])
 
 
 @pytest.mark.parametrize(("stage", "message"), [

@@ -11,7 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import C4_SAMPLE, ROOT
-from winnow import config, job, readers
+from winnow import config, job
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 
 pytestmark = pytest.mark.spark
@@ -59,7 +60,7 @@ def repeated(spark, tmp_path_factory):
                + [{"id": str(i), "text": near[i]} for i in long_docs]
                + [{"id": "dup", "text": docs[200]}, {"id": "dup", "text": docs[201]}])
     cfg = config.load(ROOT / "conf" / "recipes" / "minhash.yaml")
-    files = readers.expand_inputs([str(a), str(b), str(c)])
+    files = expand_inputs([str(a), str(b), str(c)])
     result = job.run(spark, cfg, files, str(d / "out"), run_id="ids",
                      progress=Progress(quiet=True))
     out = d / "out"

@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import ROOT
-from winnow import config, job, readers
+from winnow import config, job
 from winnow.errors import ConfigError
+from winnow.io.listing import expand_inputs
 from winnow.progress import Progress
 
 SIGNALS_MODULE = '''
@@ -73,7 +74,7 @@ def test_user_signal_function_and_sql_rules_in_stats(spark, tmp_path, user_modul
     inp = tmp_path / "docs.jsonl"
     inp.write_text("".join(json.dumps(d) + "\n" for d in DOCS))
     cfg = config.parse(yaml.safe_load(CONFIG), base_dir=ROOT / "conf")
-    result = job.run(spark, cfg, readers.expand_inputs([str(inp)]), str(tmp_path / "out"),
+    result = job.run(spark, cfg, expand_inputs([str(inp)]), str(tmp_path / "out"),
                      progress=Progress(quiet=True))
     removed = {r["id"]: r for r in pq.read_table(tmp_path / "out" / "removed").to_pylist()}
     assert removed["toxic"]["reason"] == "toxicity:toxic"

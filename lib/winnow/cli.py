@@ -39,7 +39,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from winnow import config, readers
+    from winnow import config
+    from winnow.io.listing import check_output_outside_inputs, expand_inputs
     from winnow.names import check_name
 
     if args.run_id is not None:
@@ -47,8 +48,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     config.check_output_path(args.output)
-    files = readers.expand_inputs(args.input, cfg.input.format)
-    readers.check_output_outside_inputs(args.input, args.output)
+    files = expand_inputs(args.input, cfg.input.format)
+    check_output_outside_inputs(args.input, args.output)
 
     from winnow import job
     from winnow.progress import Progress

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from winnow.errors import ConfigError, WinnowError
+from winnow.io.reader import input_formats
 from winnow.stage import (
     MODES,
     REGISTRY,
@@ -44,7 +45,6 @@ from winnow.stage import (
     bounded,
 )
 
-INPUT_FORMATS = ("auto", "jsonl", "parquet")
 MIB = 1 << 20
 #: Largest config accepted: its file, and its content after YAML alias expansion.
 MAX_CONFIG_BYTES = MIB
@@ -212,8 +212,9 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
             raise ConfigError(f"{_short(str(key))}: unknown top-level key "
                               f"(known: {', '.join(sorted(known))})")
     inp = _dataclass_from(InputConfig, raw.get("input") or {}, "input", base_dir)
-    if inp.format not in INPUT_FORMATS:
-        raise ConfigError(f"input.format: must be one of {', '.join(INPUT_FORMATS)}")
+    formats = input_formats()
+    if inp.format not in formats:
+        raise ConfigError(f"input.format: must be one of {', '.join(formats)}")
     unknown_fields = set(inp.fields) - {"text", "id", "url"}
     if unknown_fields:
         raise ConfigError(f"input.fields.{_short(sorted(unknown_fields)[0])}: unknown field "

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pyspark import Accumulator, SparkContext
     from pyspark.sql import SparkSession
 
-    from winnow.readers import InputFile
+    from winnow.io.listing import InputFile
 
 DOCUMENT_PARTS = ("kept", "removed", "quarantine")
 #: A file whose tally differed between two attempts at reading it.

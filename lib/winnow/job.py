@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 from pyspark.sql import types as T
 
 import winnow
-from winnow import conservation, readers, stats
+from winnow import conservation, stats
 from winnow import output as out
 from winnow.errors import WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
+from winnow.io.listing import InputFile
+from winnow.io.source import read_documents
 from winnow.names import check_name
 from winnow.pipeline import annotate
 from winnow.progress import Progress
@@ -79,7 +81,7 @@ def nightly_run_id() -> str:
 def run(
     spark: SparkSession,
     cfg: Config,
-    files: list[readers.InputFile],
+    files: list[InputFile],
     output: str,
     run_id: str | None = None,
     overwrite: bool = False,
@@ -164,7 +166,7 @@ def run(
 def _execute(
     spark: SparkSession,
     cfg: Config,
-    files: list[readers.InputFile],
+    files: list[InputFile],
     output: str,
     run_id: str,
     pub: out.Publication,
@@ -179,7 +181,7 @@ def _execute(
     progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
                  f"master {sc.master}")
     tally = conservation.record_tally(sc)
-    df = readers.read_documents(spark, files, cfg.input, partitions, tally=tally)
+    df = read_documents(spark, files, cfg.input, partitions, tally=tally)
     ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state},
                      checkpoint_dir=spark.conf.get("spark.checkpoint.dir", None))
     final, timing, persisted = annotate(df, cfg.stages, ctx, progress)

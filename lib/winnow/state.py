@@ -58,8 +58,8 @@ from winnow.names import check_name
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from winnow.io.listing import InputFile
     from winnow.progress import Progress
-    from winnow.readers import InputFile
 
 LEDGER_SCHEMA = T.StructType(
     [

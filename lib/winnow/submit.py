@@ -179,9 +179,9 @@ def build(args: argparse.Namespace) -> Submission:
     else:
         local_inputs = [i for i in args.input if "://" not in i]
         if local_inputs:
-            from winnow import readers
+            from winnow.io.listing import expand_inputs
 
-            readers.expand_inputs(local_inputs)
+            expand_inputs(local_inputs)
         dist = Path(args.dist)
         if not ENTRY_POINT.is_file():
             raise WinnowError(f"{ENTRY_POINT} not found: run winnow submit from a source checkout")

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from winnow import readers
 from winnow.errors import WinnowError
+from winnow.io.listing import expand_inputs
+from winnow.io.reader import REGISTRY as READERS
 from winnow.langid.fasttext_model import FastTextModel
 from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
 
@@ -75,8 +76,8 @@ def read_texts(paths: list[str], text_field: str = "text") -> Iterator[str]:
     """Texts of the documents in ``paths`` (files, directories, globs; JSONL or Parquet);
     quarantined records (bad JSON, empty text) are skipped."""
     fields = {"text": text_field, "id": "id", "url": "url"}
-    for f in readers.expand_inputs(paths):
-        for batch in readers.READERS[f.format](f.path, fields):
+    for f in expand_inputs(paths):
+        for batch in READERS[f.format].read(f.path, fields):
             texts = batch.column("text").to_pylist()
             reasons = batch.column("reason").to_pylist()
             yield from (t for t, r in zip(texts, reasons, strict=True) if r is None)

@@ -1,0 +1,103 @@
+"""The reader contract: one input format per module, registered by name.
+
+A reader turns one input file into batches of ``frame.DOC_SCHEMA`` rows, and the job
+counts the rows it yields per file as that file's records (the source side of the
+conservation check), so a reader
+
+* yields exactly one row per input record: a document (``rows.document``), or a
+  quarantine row (``rows.quarantine``, ``stage="input"``) with the reason that is true;
+* gives a file with no record at all one ``input:empty_file`` row (``Rows.finish``);
+* on a failing read keeps the records read before it, then adds one row
+  (``input:unreadable_file``; ``input:truncated_file`` or ``input:corrupt_file`` for a
+  compressed stream), so no listed file vanishes from the accounting;
+* opens its file with ``open_binary`` (local paths and URIs alike).
+
+``input.format: auto`` resolves a file from its name (``format_for``): a compression
+suffix (``.gz``, ``.zst``, ``.zstd``) is cut, then the longest registered suffix the
+rest ends with names the format. A file no reader claims is skipped in a directory
+and an error when named itself.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from winnow.io.compression import COMPRESSIONS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+#: The ``input.format`` value that resolves each file from its name.
+AUTO = "auto"
+
+
+class Reader:
+    """One input format: ``read`` turns a file into document and quarantine rows."""
+
+    #: The ``input.format`` value naming this format.
+    name: ClassVar[str]
+    #: Lower-case name endings ``auto`` reads as this format (after a compression suffix).
+    suffixes: ClassVar[tuple[str, ...]]
+    #: How error messages name its files; None: its first suffix.
+    shown: ClassVar[str | None] = None
+
+    def read(self, path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
+        """``DOC_SCHEMA`` batches for one file; ``fields`` maps the text, id and url roles."""
+        raise NotImplementedError
+
+
+#: Registered readers by format name.
+REGISTRY: dict[str, Reader] = {}
+R = TypeVar("R", bound=type[Reader])
+
+
+def register(cls: R) -> R:
+    """Class decorator adding a reader to the registry under ``cls.name``."""
+    if cls.name == AUTO:
+        raise ValueError(f"input format {AUTO!r} is reserved")
+    if cls.name in REGISTRY and type(REGISTRY[cls.name]) is not cls:
+        raise ValueError(f"input format {cls.name!r} registered twice")
+    for other in REGISTRY.values():
+        taken = set(other.suffixes) & set(cls.suffixes)
+        if taken and other.name != cls.name:
+            raise ValueError(f"suffix {sorted(taken)[0]!r} claimed by {other.name!r} too")
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def input_formats() -> tuple[str, ...]:
+    """The values ``input.format`` accepts: ``auto`` and every registered format."""
+    return (AUTO, *sorted(REGISTRY))
+
+
+def format_for(path: str, configured: str = AUTO) -> str | None:
+    """A path's format: ``configured`` unless ``auto``, else the one its name ends with."""
+    if configured != AUTO:
+        return configured
+    name = path.lower()
+    for comp in COMPRESSIONS:
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    claims = [(len(s), r.name) for r in REGISTRY.values() for s in r.suffixes if name.endswith(s)]
+    return max(claims)[1] if claims else None
+
+
+def fs_for(path: str) -> tuple[Any, str]:
+    """A pyarrow file system and path for a URI (``s3a://`` is spelled ``s3://``)."""
+    from pyarrow import fs as pafs
+
+    if "://" not in path:
+        return pafs.LocalFileSystem(), os.path.abspath(path)
+    uri = "s3://" + path[len("s3a://"):] if path.startswith("s3a://") else path
+    return pafs.FileSystem.from_uri(uri)
+
+
+def open_binary(path: str, seekable: bool = False) -> io.BufferedIOBase:
+    """A local file or a URI's stream (``seekable``: a random-access file, for Parquet)."""
+    if "://" in path:
+        fs, p = fs_for(path)
+        return fs.open_input_file(p) if seekable else fs.open_input_stream(p)
+    return open(path, "rb")
