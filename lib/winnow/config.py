@@ -56,12 +56,6 @@ SHOWN_CHARS = 80
 MESSAGE_CHARS = 400
 #: The range of a number whose parameter declares none (``stage.bounded`` declares one).
 DEFAULT_RANGE = Range()
-#: Columns each frame stage adds (signal stages declare theirs in ``output_fields``).
-FRAME_COLUMNS: dict[str, tuple[str, ...]] = {
-    "exact_dedup": ("text_hash", "exact_copies"),
-    "minhash_dedup": ("dup_cluster", "dup_cluster_size"),
-    "quality": ("quality_score",),
-}
 
 
 @dataclass
@@ -113,6 +107,11 @@ def load(path: str | os.PathLike) -> Config:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
+    return parse(read_yaml_file(p), source=str(p), base_dir=p.parent)
+
+
+def read_yaml_file(p: Path) -> Any:
+    """The YAML document in file ``p``, bounded like a config (size, aliases, UTF-8)."""
     with open(p, "rb") as f:
         data = f.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
@@ -123,7 +122,7 @@ def load(path: str | os.PathLike) -> Config:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{p}: not UTF-8 text") from None
-    return parse(read_yaml(text, str(p)), source=str(p), base_dir=p.parent)
+    return read_yaml(text, str(p))
 
 
 #: libyaml's parser when PyYAML has it (about ten times faster), else PyYAML's own.
@@ -228,8 +227,10 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     stages = [
         _build_stage(entry, i, base_dir) for i, entry in enumerate(stages_raw)
     ]
-    for name, count in Counter(s.name for s in stages).items():
-        if count > 1 and not getattr(REGISTRY.get(name), "repeatable", False):
+    # A repeatable stage's instances are told apart by name (``sql_rule[<rule>]``).
+    listed = Counter(s.name if s.repeatable else type(s).name for s in stages)
+    for name, count in listed.items():
+        if count > 1:
             raise ConfigError(f"stages: stage '{name}' listed more than once")
     _check_rule_columns(stages)
     return Config(inp, out, stages, raw, source)
@@ -249,12 +250,10 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
     if params.mode not in MODES:
         raise ConfigError(f"{where}.mode: must be one of {', '.join(MODES)}")
     stage = cls(params, index)
-    check = getattr(stage, "validate", None)
-    if check is not None:
-        try:
-            check()
-        except ConfigError as exc:
-            raise ConfigError(f"{where}.{_short(str(exc), MESSAGE_CHARS)}") from None
+    try:
+        stage.validate()
+    except ConfigError as exc:
+        raise ConfigError(f"{where}.{_short(str(exc), MESSAGE_CHARS)}") from None
     return stage
 
 
@@ -355,7 +354,7 @@ def _in_range(value: float, rng: Range, key: str) -> Any:
 
 def check_model(path: str, key: str) -> None:
     """Refuse a local file that does not read as a fastText model (header, then in full)."""
-    from winnow.langid.fasttext_model import MAGIC, VERSION, load_model
+    from winnow.fasttext.model import MAGIC, VERSION, load_model
 
     try:
         with open(path, "rb") as f:
@@ -508,10 +507,7 @@ def _check_rule_columns(stages: list[Stage]) -> None:
     known = {f.name.lower(): f.name for f in DOC_SCHEMA}
     for group in group_stages(stages):
         if isinstance(group, FrameStage):
-            added = FRAME_COLUMNS.get(group.name)
-            if added is None:
-                return  # a frame stage of unknown columns: accept every later rule
-            known.update({c.lower(): c for c in added})
+            known.update({c.lower(): c for c in group.output_columns()})
             continue
         for s in group:
             known.update({f.name.lower(): f.name for f in s.output_fields()})

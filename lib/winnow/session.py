@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from winnow.errors import WinnowError
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "conf" / "spark"
@@ -42,7 +40,9 @@ def load_profile(name_or_path: str | None) -> dict[str, str]:
         path = PROFILE_DIR / f"{name_or_path}.yaml"
     if not path.is_file():
         raise WinnowError(f"--spark-profile: no profile {name_or_path!r} (looked in {PROFILE_DIR})")
-    data = yaml.safe_load(path.read_text()) or {}
+    from winnow.config import read_yaml_file
+
+    data = read_yaml_file(path) or {}
     conf = data.get("spark", data)
     if not isinstance(conf, dict):
         raise WinnowError(f"{path}: expected a mapping of Spark settings")
