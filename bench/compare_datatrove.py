@@ -133,7 +133,7 @@ def winnow_side(docs: list[dict]) -> dict[str, list[bool]]:
 
 
 def english(docs: list[dict]) -> list[bool]:
-    from winnow.langid.fasttext_model import load_model
+    from winnow.fasttext.model import load_model
     from winnow.langid.identify import default_model_path, identify
 
     found = identify(load_model(default_model_path()), [d["text"] for d in docs])

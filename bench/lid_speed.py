@@ -129,7 +129,7 @@ def main() -> None:
     parser.add_argument("--no-spark", action="store_true", help="batch path only")
     args = parser.parse_args()
 
-    from winnow.langid.fasttext_model import FastTextModel
+    from winnow.fasttext.model import FastTextModel
     from winnow.langid.identify import default_model_path, identify
     from winnow.stages.length import Length, LengthParams
     from winnow.stages.lid import Lid, LidParams

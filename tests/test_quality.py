@@ -24,9 +24,9 @@ import pytest
 from winnow import config, job
 from winnow.cli import main
 from winnow.errors import ConfigError
+from winnow.fasttext.model import FastTextModel
 from winnow.io.listing import expand_inputs
 from winnow.io.source import read_documents
-from winnow.langid.fasttext_model import FastTextModel
 from winnow.progress import Progress
 from winnow.quality.score import label_index, quality_scores
 from winnow.quality.train import precision_recall_f1, reservoir, split_balanced

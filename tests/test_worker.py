@@ -1,4 +1,5 @@
-"""The worker tuning keeps zip imports correct and stops re-reading unchanged archives."""
+"""winnow.worker: the tuning keeps zip imports correct and stops re-reading unchanged
+archives; batch functions are tuned first; the per-worker cache loads once per key."""
 
 from __future__ import annotations
 
@@ -53,3 +54,31 @@ def test_tune_is_idempotent():
     first = zipimport.zipimporter.invalidate_caches
     worker.tune()
     assert zipimport.zipimporter.invalidate_caches is first
+
+
+def test_batch_function_tunes_the_worker_before_its_batches(monkeypatch):
+    calls = []
+    monkeypatch.setattr(worker, "tune", lambda: calls.append("tune"))
+
+    @worker.batch_function
+    def double(batches):
+        for b in batches:
+            calls.append("batch")
+            yield b
+
+    assert double.__name__ == "double"
+    assert list(double(iter([1, 2]))) == [1, 2]
+    assert calls == ["tune", "batch", "batch"]
+
+
+def test_cached_loads_once_per_key():
+    loads = []
+
+    def load(name):
+        loads.append(name)
+        return object()
+
+    first = worker.cached(("test_worker", "a"), lambda: load("a"))
+    assert worker.cached(("test_worker", "a"), lambda: load("a")) is first
+    assert worker.cached(("test_worker", "b"), lambda: load("b")) is not first
+    assert loads == ["a", "b"]

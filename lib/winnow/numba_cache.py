@@ -30,9 +30,10 @@ whatever path the zip lands at.
 This relies on numba's private caching API (``numba.core.caching._CacheLocator``
 and ``CacheImpl._locator_classes``, named ``_CacheImpl`` before numba 0.61). If
 they are missing, :func:`install` does nothing and numba's default behaviour
-stays. :func:`install` is idempotent; every kernel module calls it before its
-first ``@numba.njit(cache=True)``. ``NUMBA_CACHE_LOCATOR_CLASSES``, when set,
-replaces numba's locator list and so bypasses this one.
+stays. :func:`install` is idempotent. winnow's kernels are declared with
+:func:`kernel` (``numba.njit(cache=True)`` that installs the locator first), so no
+kernel can be compiled before it is in place. ``NUMBA_CACHE_LOCATOR_CLASSES``, when
+set, replaces numba's locator list and so bypasses this one.
 """
 
 from __future__ import annotations
@@ -42,9 +43,12 @@ import os
 import sys
 import tempfile
 import zipimport
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
+
+import numba
 
 try:
     from numba.core import caching as _caching
@@ -175,3 +179,11 @@ def install() -> bool:
     if not any(getattr(c, _MARK, False) for c in classes):
         classes.insert(0, ContentCacheLocator)
     return True
+
+
+def kernel(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """``numba.njit(cache=True, **options)`` with :class:`ContentCacheLocator` installed
+    first: ``@kernel`` or ``@kernel(nogil=True)`` on every winnow kernel."""
+    install()
+    jit = numba.njit(cache=True, **options)
+    return jit if fn is None else jit(fn)

@@ -80,8 +80,8 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
     accs = {s.name: accumulators[s.name] for s in stages}
     counter = accumulators["_rows"]
 
+    @worker.batch_function
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        worker.tune()
         for s in stages:
             s.setup()
         for rb in batches:

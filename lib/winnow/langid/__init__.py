@@ -1,1 +1,1 @@
-"""Language identification and fastText classifiers: model files, batched prediction."""
+"""Language identification: one fastText model (lid.176), batched, per document."""

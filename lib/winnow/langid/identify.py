@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from winnow.errors import WinnowError
-from winnow.langid.fasttext_model import FastTextModel
+from winnow.fasttext.model import FastTextModel
 
 #: Keep a document when its top language scores at least this (FineWeb, CCNet: 0.65).
 DEFAULT_MIN_SCORE = 0.65

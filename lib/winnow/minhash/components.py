@@ -18,15 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import functions as F
 
-from winnow import numba_cache, worker
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
+from winnow import worker
+from winnow.numba_cache import kernel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -100,7 +98,7 @@ def is_star_forest(e: DataFrame) -> bool:
     return bad.isEmpty()
 
 
-@numba.njit(cache=True)
+@kernel
 def _root(parent: np.ndarray, x: int) -> int:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
@@ -108,7 +106,7 @@ def _root(parent: np.ndarray, x: int) -> int:
     return x
 
 
-@numba.njit(cache=True)
+@kernel
 def union_find(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Component of each of ``n`` nodes given edges ``a[i]``–``b[i]``: its smallest node."""
     parent = np.arange(n)
@@ -124,9 +122,9 @@ def union_find(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return parent
 
 
+@worker.batch_function
 def _union_find_task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """All edges of the (single) partition in, ``(id, component)`` per node out."""
-    worker.tune()
     batches = [b for b in batches if b.num_rows]
     if not batches:
         return

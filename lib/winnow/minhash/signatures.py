@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import pyarrow as pa
 
-from winnow import numba_cache
 from winnow.minhash.shingles import _IDEOGRAPH_PLANES_END, _TABLE_END, fold_table
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
+from winnow.numba_cache import kernel
 
 FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
@@ -56,7 +53,7 @@ def fnv1a64(data: bytes) -> int:
     return h
 
 
-@numba.njit(cache=True, inline="always")
+@kernel(inline="always")
 def _fmix64(h: np.uint64) -> np.uint64:
     h ^= h >> _S33
     h *= _FMIX_1
@@ -66,7 +63,7 @@ def _fmix64(h: np.uint64) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True, inline="always")
+@kernel(inline="always")
 def _put_utf8(buf: np.ndarray, pos: int, cp: int) -> int:
     """Encode code point ``cp`` at ``buf[pos:]``; return the new position."""
     if cp < 0x80:
@@ -88,7 +85,7 @@ def _put_utf8(buf: np.ndarray, pos: int, cp: int) -> int:
     return pos + 4
 
 
-@numba.njit(cache=True)
+@kernel
 def _normalise(data, start, end, table, out) -> int:
     """Normalise UTF-8 ``data[start:end]`` into ``out``; return its length in bytes.
 
@@ -136,7 +133,7 @@ def _normalise(data, start, end, table, out) -> int:
     return pos
 
 
-@numba.njit(cache=True)
+@kernel
 def _minhash(hashes, count, a, b, sig) -> None:
     """``sig[k]`` = min over the ``count`` shingle hashes of ``a[k] * fmix64(h) + b[k]``.
 
@@ -155,7 +152,7 @@ def _minhash(hashes, count, a, b, sig) -> None:
         sig[k] = m
 
 
-@numba.njit(cache=True)
+@kernel
 def _word_shingles(norm, length, ngram, starts, ends, hashes) -> int:
     """Base hashes of the word ``ngram``-grams of ``norm[:length]``; return their count."""
     ntok = 0
@@ -176,7 +173,7 @@ def _word_shingles(norm, length, ngram, starts, ends, hashes) -> int:
     return max(count, 0)
 
 
-@numba.njit(cache=True)
+@kernel
 def _char_shingles(norm, length, ngram, starts, ends, hashes) -> int:
     """Base hashes of the character ``ngram``-grams (spaces skipped) of ``norm[:length]``."""
     nchar = 0
@@ -201,7 +198,7 @@ def _char_shingles(norm, length, ngram, starts, ends, hashes) -> int:
     return max(count, 0)
 
 
-@numba.njit(cache=True)
+@kernel
 def _batch_signatures(data, offsets, ngram, by_char, table, a, b, sigs, counts) -> None:
     n_docs = offsets.shape[0] - 1
     longest = 0
@@ -222,7 +219,7 @@ def _batch_signatures(data, offsets, ngram, by_char, table, a, b, sigs, counts) 
         counts[d] = count
 
 
-@numba.njit(cache=True)
+@kernel
 def _band_keys(sigs, bands, rows, keys) -> None:
     for d in range(sigs.shape[0]):
         for band in range(bands):

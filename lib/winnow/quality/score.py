@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from winnow.errors import WinnowError
-from winnow.langid.fasttext_model import LABEL_PREFIX, FastTextModel
+from winnow.fasttext.model import LABEL_PREFIX, FastTextModel
 
 #: DCLM's positive label name (Li et al. 2024, "DataComp-LM"), ours by default too.
 DEFAULT_LABEL = "__label__hq"

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from winnow.errors import WinnowError
+from winnow.fasttext.model import FastTextModel
 from winnow.io.listing import expand_inputs
 from winnow.io.reader import REGISTRY as READERS
-from winnow.langid.fasttext_model import FastTextModel
 from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
 
 NEGATIVE_LABEL = "__label__lq"

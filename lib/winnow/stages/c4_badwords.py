@@ -11,16 +11,16 @@ entry matches (whole words, case-insensitive; anywhere for ja/th/zh). Reason:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from winnow import worker
 from winnow.errors import ConfigError
 from winnow.stage import FilePath, Rule, SignalStage, StageParams, TextBatch, register
 from winnow.text.badwords import ALLOWLIST, WordList, count_matches, read_list
-
-_LOADED: dict[tuple[str, str, tuple[str, ...]], WordList] = {}
 
 
 @dataclass
@@ -58,10 +58,8 @@ class C4BadWords(SignalStage):
         self._lists: dict[str, WordList] = {}
         for lang, path in self.params.lists.items():
             allow = tuple(self.params.allowlist.get(lang, ()))
-            key = (str(path), lang, allow)
-            if key not in _LOADED:
-                _LOADED[key] = read_list(path, lang, allow)
-            self._lists[lang] = _LOADED[key]
+            self._lists[lang] = worker.cached(("c4_badwords", str(path), lang, allow),
+                                              partial(read_list, path, lang, allow))
 
     def _list_for(self, code: str | None) -> WordList | None:
         """The list of ``code``, else of its base language (``en-US``, ``en_Latn`` → ``en``)."""

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from winnow import frame
 from winnow.errors import ConfigError
-from winnow.langid.fasttext_model import FastTextModel, load_model
+from winnow.fasttext.model import FastTextModel, load_model
 from winnow.langid.identify import DEFAULT_MIN_SCORE, default_model_path, identify
 from winnow.stage import (
     FRACTION,

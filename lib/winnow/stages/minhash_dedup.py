@@ -225,8 +225,8 @@ class MinhashDedup(FrameStage):
         ngram, unit = self.params.ngram, self.params.unit
         table = fold_table()  # built once on the driver, shipped with the closure
 
+        @worker.batch_function
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            worker.tune()
             for rb in batches:
                 sigs, counts = signatures(rb.column("text"), perms, ngram, unit, table)
                 keys = band_keys(sigs, banding.bands, banding.rows)

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from winnow import frame
 from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError, WinnowError
-from winnow.langid.fasttext_model import FastTextModel, load_model
+from winnow.fasttext.model import FastTextModel, load_model
 from winnow.pipeline import apply_rules, signal_pass
 from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
 from winnow.stage import (

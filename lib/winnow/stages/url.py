@@ -12,10 +12,12 @@ Signals ``url_domain`` (host without ``www.``, also for user SQL rules),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
 
+from winnow import worker
 from winnow.stage import (
     MAX_NUMBER,
     FilePath,
@@ -29,7 +31,10 @@ from winnow.stage import (
 )
 from winnow.text.url import UrlLists, read_entries, signals
 
-_LOADED: dict[tuple[str | None, ...], UrlLists] = {}
+
+def _build_lists(files: tuple[str | None, ...]) -> UrlLists:
+    """The blocklist and word lists named by ``files`` (None: an empty list)."""
+    return UrlLists.build(*[read_entries(f) if f else [] for f in files])
 
 
 @dataclass
@@ -56,9 +61,7 @@ class Url(SignalStage):
     def setup(self) -> None:
         p = self.params
         files = (p.blocklist, p.banned_words, p.soft_banned_words, p.banned_subwords)
-        if files not in _LOADED:
-            _LOADED[files] = UrlLists.build(*[read_entries(f) if f else [] for f in files])
-        self._lists = _LOADED[files]
+        self._lists = worker.cached(("url", files), partial(_build_lists, files))
 
     def output_fields(self) -> list[pa.Field]:
         return [pa.field("url_domain", pa.string()), pa.field("url_blocked", pa.bool_()),

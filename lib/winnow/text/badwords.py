@@ -17,14 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from winnow import numba_cache
 from winnow.files import local_file
+from winnow.numba_cache import kernel
 from winnow.text.chars import WORD, char_table, codepoints, lower_table
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Languages written without spaces between words: entries match anywhere.
 SUBSTRING_LANGUAGES = ("ja", "th", "zh")
@@ -83,12 +80,12 @@ def count_matches(texts: list[str], lists: list[WordList | None],
     return out
 
 
-@numba.njit(cache=True)
+@kernel
 def _lower(lower, c):
     return lower[c] if c < lower.shape[0] else c
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_word(table, c) -> bool:
     return c < table.shape[0] and table[c] & WORD != 0
 
@@ -96,7 +93,7 @@ def _is_word(table, c) -> bool:
 _BITMAP_SIZE = 1 << 16
 
 
-@numba.njit(cache=True)
+@kernel
 def _prefix_hash(cps, lo, hi, lower) -> int:
     """Hash of the lowercased ``cps[lo:hi]`` (1–3 code points) into the bitmap."""
     h = np.uint64(hi - lo)
@@ -105,7 +102,7 @@ def _prefix_hash(cps, lo, hi, lower) -> int:
     return np.int64((h ^ (h >> np.uint64(29))) & np.uint64(_BITMAP_SIZE - 1))
 
 
-@numba.njit(cache=True)
+@kernel
 def _count_kernel(cps, offsets, docs, ent_cps, ent_offsets, firsts, prefixes, substring, table,
                   lower, out):  # pragma: no cover - compiled
     n_ent = firsts.shape[0]

@@ -25,13 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from winnow import numba_cache
+from winnow.numba_cache import kernel
 from winnow.text.words import T_LINE_START, T_SYMBOL, T_TERM, Tokens
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 END_MARKS = (".", "?", "!", '"', "'")
 ELLIPSIS = "..."
@@ -132,7 +129,7 @@ def sentence_counts(tokens: Tokens) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@kernel
 def _sentence_kernel(tok_offsets, flags, out):  # pragma: no cover - compiled
     for d in range(tok_offsets.shape[0] - 1):
         count = 0

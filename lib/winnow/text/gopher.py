@@ -9,14 +9,11 @@ fractions are 0 when their denominator is 0, so every signal is a finite number.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from winnow import numba_cache
+from winnow.numba_cache import kernel
 from winnow.text.chars import SPACE, char_table
 from winnow.text.words import T_ALPHA, T_SYMBOL, Tokens, token_hash, tokenize
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Gopher's stop words: a document must contain at least two of them.
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
@@ -66,12 +63,12 @@ def quality_signals(
     return out
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_space(table: np.ndarray, c: np.uint32) -> bool:
     return c < table.shape[0] and table[c] & SPACE != 0
 
 
-@numba.njit(cache=True)
+@kernel
 def _quality_kernel(cps, text_offsets, tok_offsets, starts, ends, hashes, flags, table,
                     stop_hashes, stop_max_len, bullet_cps, word_count, mean_word_length,
                     hash_ratio, ellipsis_ratio, bullet_lines_ratio, ellipsis_lines_ratio,
@@ -145,7 +142,7 @@ def _quality_kernel(cps, text_offsets, tok_offsets, starts, ends, hashes, flags,
         ellipsis_lines_ratio[d] = ellipsis_lines / lines if lines else 0.0
 
 
-@numba.njit(cache=True)
+@kernel
 def _segment_hash(cps, lo, hi) -> np.uint64:
     h = np.uint64(0xCBF29CE484222325) ^ np.uint64(hi - lo)
     for k in range(lo, hi):
@@ -153,7 +150,7 @@ def _segment_hash(cps, lo, hi) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True)
+@kernel
 def _hash_table(most):
     """An open-addressing table for up to ``most`` keys per document: a power-of-two
     size of at least ``2 * most`` (load <= 1/2), its ``mask``, ``keys`` and ``stamps``
@@ -164,7 +161,7 @@ def _hash_table(most):
     return np.int64(size - 1), np.zeros(size, dtype=np.uint64), np.zeros(size, dtype=np.int64)
 
 
-@numba.njit(cache=True)
+@kernel
 def _count_segment(cps, lo, hi, keys, stamps, stamp, mask, acc) -> None:
     """Count segment ``cps[lo:hi]``: acc[0] += 1, and if it repeats an earlier segment
     of this stamp, acc[1] += 1 and acc[2] += its length."""
@@ -179,7 +176,7 @@ def _count_segment(cps, lo, hi, keys, stamps, stamp, mask, acc) -> None:
         keys[s] = key
 
 
-@numba.njit(cache=True)
+@kernel
 def _count_segments(cps, a, b, min_run, keys, stamps, stamp, mask, acc) -> None:
     """Count the segments of ``cps[a:b]`` split at runs of >= ``min_run`` newlines
     (1: lines as ``re.split("\\n+")``, 2: paragraphs as ``re.split("\\n{2,}")``)."""
@@ -197,7 +194,7 @@ def _count_segments(cps, a, b, min_run, keys, stamps, stamp, mask, acc) -> None:
     _count_segment(cps, start, b, keys, stamps, stamp, mask, acc)
 
 
-@numba.njit(cache=True)
+@kernel
 def _line_para_kernel(cps, text_offsets, table, out):  # pragma: no cover - compiled
     """Duplicate lines (the text split at runs of newlines) and paragraphs (the
     stripped text split at runs of two or more newlines), per document:
@@ -278,7 +275,7 @@ def repetition_signals(
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-@numba.njit(cache=True)
+@kernel
 def _mix(h: np.uint64, x: np.uint64) -> np.uint64:
     """Extend an n-gram hash by the next token's hash (splitmix64 finaliser).
 
@@ -291,7 +288,7 @@ def _mix(h: np.uint64, x: np.uint64) -> np.uint64:
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True)
+@kernel
 def _slot(keys, stamps, stamp, mask, key) -> int:
     """Open-addressing slot of ``key`` (found, or empty for this ``stamp``)."""
     s = np.int64(key >> np.uint64(1)) & mask
@@ -300,7 +297,7 @@ def _slot(keys, stamps, stamp, mask, key) -> int:
     return s
 
 
-@numba.njit(cache=True)
+@kernel
 def _ngram_kernel(tok_offsets, starts, ends, hashes, top_ns, dup_ns, top_out,
                   dup_out):  # pragma: no cover - compiled
     most = 1

@@ -45,10 +45,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import numba
 import numpy as np
 
-from winnow import numba_cache
+from winnow.numba_cache import kernel
 from winnow.text.chars import (
     A_CURRENCY,
     A_DOT_AFTER,
@@ -70,8 +69,6 @@ from winnow.text.chars import (
     char_table,
     codepoints,
 )
-
-numba_cache.install()  # before the first @numba.njit(cache=True): see numba_cache
 
 #: Abbreviations that keep their period (spaCy's English tokenizer exceptions).
 SPECIAL_CASES = tuple(
@@ -377,7 +374,7 @@ def reference_tokens(text: str) -> list[str]:
 # --- The numba scanner -----------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@kernel
 def _hash(cps: np.ndarray, lo: int, hi: int) -> np.uint64:
     h = _FNV_OFFSET
     for k in range(lo, hi):
@@ -385,22 +382,22 @@ def _hash(cps: np.ndarray, lo: int, hi: int) -> np.uint64:
     return h
 
 
-@numba.njit(cache=True)
+@kernel
 def _aff(affix: np.ndarray, c: np.uint32) -> np.uint8:
     return affix[c] if c < affix.shape[0] else np.uint8(0)
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_alpha(table: np.ndarray, c: np.uint32) -> bool:
     return c < table.shape[0] and table[c] & ALPHA != 0
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_digit(c: np.uint32) -> bool:
     return 48 <= c <= 57
 
 
-@numba.njit(cache=True)
+@kernel
 def _equals(cps, lo, hi, ref_cps, ref_offsets, k) -> bool:
     a, b = ref_offsets[k], ref_offsets[k + 1]
     if b - a != hi - lo:
@@ -411,7 +408,7 @@ def _equals(cps, lo, hi, ref_cps, ref_offsets, k) -> bool:
     return True
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_special(cps, lo, hi, special_cps, special_offsets) -> bool:
     if hi - lo < 2 or hi - lo > 7 or cps[hi - 1] != 46:  # all special cases end in "."
         return False
@@ -421,7 +418,7 @@ def _is_special(cps, lo, hi, special_cps, special_offsets) -> bool:
     return False
 
 
-@numba.njit(cache=True)
+@kernel
 def _currency_word(cps, i, hi) -> int:
     """Length of ``US$``, ``C$`` or ``A$`` at ``i``, else 0."""
     if i + 2 < hi and cps[i] == 85 and cps[i + 1] == 83 and cps[i + 2] == 36:
@@ -431,7 +428,7 @@ def _currency_word(cps, i, hi) -> int:
     return 0
 
 
-@numba.njit(cache=True)
+@kernel
 def _prefix_len(cps, lo, hi, affix) -> int:
     c = cps[lo]
     if _aff(affix, c) & A_PREFIX:
@@ -446,7 +443,7 @@ def _prefix_len(cps, lo, hi, affix) -> int:
     return _currency_word(cps, lo, hi)
 
 
-@numba.njit(cache=True)
+@kernel
 def _suffix_len(cps, lo, hi, table, affix, unit_cps, unit_offsets) -> int:
     n = hi - lo
     best = hi
@@ -490,12 +487,12 @@ def _suffix_len(cps, lo, hi, table, affix, unit_cps, unit_offsets) -> int:
     return hi - best
 
 
-@numba.njit(cache=True)
+@kernel
 def _label_char(c: np.uint32) -> bool:
     return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or (0xA1 <= c <= 0xFFFF)
 
 
-@numba.njit(cache=True)
+@kernel
 def _host_ok(cps, i, hi, affix) -> bool:
     """A host (labels, a lowercase TLD), optional :port, then nothing or [/?#]…"""
     j = i
@@ -530,7 +527,7 @@ def _host_ok(cps, i, hi, affix) -> bool:
     return j == hi or cps[j] == 47 or cps[j] == 63 or cps[j] == 35
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_url(cps, lo, hi, table, affix) -> bool:
     i = lo
     k = lo
@@ -547,7 +544,7 @@ def _is_url(cps, lo, hi, table, affix) -> bool:
     return False
 
 
-@numba.njit(cache=True)
+@kernel
 def _infix_end(cps, i, lo, hi, table, affix) -> int:
     """End of the infix at ``i`` of the core ``cps[lo:hi]``, or 0."""
     c = cps[i]
@@ -596,7 +593,7 @@ def _infix_end(cps, i, lo, hi, table, affix) -> int:
     return 0
 
 
-@numba.njit(cache=True)
+@kernel
 def _clitic_start(cps, lo, hi, table) -> int:
     """Start of a final clitic ('t 're 've 'll 'd 'm) after letters in ``cps[lo:hi]``, or -1."""
     for n in range(1, 3):
@@ -622,7 +619,7 @@ def _clitic_start(cps, lo, hi, table) -> int:
 _CANNOT = np.array([ord(c) for c in "cannot"], dtype=np.uint32)
 
 
-@numba.njit(cache=True)
+@kernel
 def _is_cannot(cps, lo, hi) -> bool:
     """``cannot`` or ``Cannot`` (spaCy: ``can`` ``not``)."""
     if hi - lo != 6 or not (cps[lo] == 99 or cps[lo] == 67):
@@ -633,7 +630,7 @@ def _is_cannot(cps, lo, hi) -> bool:
     return True
 
 
-@numba.njit(cache=True)
+@kernel
 def _emit(cps, i, j, table, line_start, t, starts, ends, hashes, flags) -> int:
     """Write token ``cps[i:j]``; return the next token index or -1 if the arrays are full."""
     if t >= starts.shape[0]:
@@ -661,7 +658,7 @@ def _emit(cps, i, j, table, line_start, t, starts, ends, hashes, flags) -> int:
     return t + 1
 
 
-@numba.njit(cache=True)
+@kernel
 def _core(cps, lo, hi, table, affix, special_cps, special_offsets, line_start, t,
           starts, ends, hashes, flags) -> int:
     """Emit the tokens of a chunk's core (after prefixes and suffixes)."""
@@ -704,7 +701,7 @@ def _core(cps, lo, hi, table, affix, special_cps, special_offsets, line_start, t
     return t
 
 
-@numba.njit(cache=True)
+@kernel
 def _chunk(cps, lo, hi, table, affix, special_cps, special_offsets, unit_cps, unit_offsets,
            suffix_starts, line_start, t, starts, ends, hashes, flags) -> int:
     """Emit the tokens of the white-space-free chunk ``cps[lo:hi]``."""
@@ -768,7 +765,7 @@ def _chunk(cps, lo, hi, table, affix, special_cps, special_offsets, unit_cps, un
     return t
 
 
-@numba.njit(cache=True)
+@kernel
 def _simple_suffix(cps, i, j, affix, special_cps, special_offsets) -> bool:
     """True if the letters ``cps[i:j - 1]`` end in a plain suffix mark ``, ; : ! ? ) "``
     or a ``.`` that splits off (after a lowercase letter, not a special case)."""
@@ -779,7 +776,7 @@ def _simple_suffix(cps, i, j, affix, special_cps, special_offsets) -> bool:
         cps, i, j, special_cps, special_offsets)
 
 
-@numba.njit(cache=True)
+@kernel
 def _scan(cps, text_offsets, table, affix, special_cps, special_offsets, unit_cps,
           unit_offsets, starts, ends, hashes, flags, tok_offsets) -> int:
     """Fill the token arrays; return the token count, or -1 if they are too small."""

@@ -1,0 +1,1 @@
+"""fastText supervised models read from fastText's own files: batched prediction."""
