@@ -89,11 +89,11 @@ def datatrove_side(inp: str, out: str) -> None:
 
 def winnow_side(docs: list[dict]) -> dict[str, list[bool]]:
     """winnow's keep/remove per family with the published thresholds (pure functions)."""
-    from winnow.text import badwords, c4, fineweb, gopher, url
+    from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
 
     texts = [d["text"] for d in docs]
-    q = gopher.quality_signals(texts)
-    r = gopher.repetition_signals(texts)
+    q = gopher_quality.quality_signals(texts)
+    r = gopher_repetition.repetition_signals(texts)
     f = fineweb.signals(texts)
     lists = url.UrlLists.build(**{
         name: url.read_entries(str(WORDLISTS / "url-banned" / f"{name}.txt"))

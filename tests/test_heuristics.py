@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from winnow.text import badwords, c4, fineweb, gopher, url
+from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
 from winnow.text.words import tokenize
 
 
@@ -56,7 +56,7 @@ def test_token_flags_and_batches():
 def test_gopher_quality_by_hand():
     text = "# Title\n- the cat sat...\n- and a dog"
     # tokens: # Title - the cat sat ... - and a dog  (11; 7 of them words)
-    q = {k: v[0] for k, v in gopher.quality_signals([text]).items()}
+    q = {k: v[0] for k, v in gopher_quality.quality_signals([text]).items()}
     assert q["word_count"] == 7
     assert q["mean_word_length"] == pytest.approx(21 / 7)
     assert q["hash_ratio"] == pytest.approx(1 / 11)
@@ -68,7 +68,7 @@ def test_gopher_quality_by_hand():
 
 
 def test_gopher_quality_edges():
-    q = gopher.quality_signals(["", "....... …\n", "The THE the to"])
+    q = gopher_quality.quality_signals(["", "....... …\n", "The THE the to"])
     assert q["word_count"].tolist() == [0, 0, 4]
     assert q["ellipsis_ratio"][1] == pytest.approx(3 / 2)  # 2 x "..." + "…" over 2 tokens
     assert q["ellipsis_lines_ratio"][1] == 1.0  # a final newline opens no new line
@@ -79,7 +79,7 @@ def test_gopher_quality_edges():
 
 def test_gopher_repetition_by_hand():
     text = "a b c\na b c\nd e f"  # 17 characters, 9 tokens
-    r = {k: v[0] for k, v in gopher.repetition_signals([text]).items()}
+    r = {k: v[0] for k, v in gopher_repetition.repetition_signals([text]).items()}
     assert r["dup_line_frac"] == pytest.approx(1 / 3)
     assert r["dup_line_char_frac"] == pytest.approx(5 / 17)
     assert r["dup_para_frac"] == 0.0
@@ -91,18 +91,18 @@ def test_gopher_repetition_by_hand():
 
 def test_gopher_top_ngram_keeps_word_order():
     text = "alpha beta beta alpha gamma"  # 27 characters; no 2-gram repeats
-    r = gopher.repetition_signals([text])
+    r = gopher_repetition.repetition_signals([text])
     assert r["top_2gram_char_frac"][0] == pytest.approx(len("alpha beta") / 27)
-    r = gopher.repetition_signals(["Meds, Lead, etc."])  # ", Lead" is not "Lead ,"
+    r = gopher_repetition.repetition_signals(["Meds, Lead, etc."])  # ", Lead" is not "Lead ,"
     assert r["top_2gram_char_frac"][0] == pytest.approx(len("Meds ,") / 16)
 
 
 def test_gopher_duplicate_ngrams_jump_past_a_repeat():
     text = "x y z w v x y z w v"  # 19 characters
-    r = gopher.repetition_signals([text], dup_ngrams=[5, 6])
+    r = gopher_repetition.repetition_signals([text], dup_ngrams=[5, 6])
     assert r["dup_5gram_char_frac"][0] == pytest.approx(5 / 19)  # "xyzwv" once, no spaces
     assert r["dup_6gram_char_frac"][0] == 0.0
-    paras = gopher.repetition_signals(["p one\n\n\np one\n\nq"])
+    paras = gopher_repetition.repetition_signals(["p one\n\n\np one\n\nq"])
     assert paras["dup_para_frac"][0] == pytest.approx(1 / 3)
 
 

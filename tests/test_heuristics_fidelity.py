@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import regex
 from conftest import C4_SAMPLE, SHARED
-from winnow.text import badwords, c4, fineweb, gopher, url
+from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
 from winnow.text.words import reference_tokens, tokenize
 
 PUNCT = regex.compile(r"[\p{P}\p{Sm}\p{Sc}\p{Sk}\p{Cc}]")
@@ -68,7 +68,7 @@ def ref_gopher_quality(text: str, tokens: list[str]) -> dict[str, bool]:
         "long_words": mean > 10,
         "hash_ratio": ratio(text.count("#"), len(tokens)) > 0.1,
         "ellipsis_ratio": ratio(text.count("...") + text.count("…"), len(tokens)) > 0.1,
-        "bullet_lines": ratio(sum(ln.lstrip().startswith(gopher.BULLETS) for ln in lines),
+        "bullet_lines": ratio(sum(ln.lstrip().startswith(gopher_quality.BULLETS) for ln in lines),
                               len(lines)) > 0.9,
         "ellipsis_lines": ratio(sum(ln.rstrip().endswith(("...", "…")) for ln in lines),
                                 len(lines)) > 0.3,
@@ -78,7 +78,7 @@ def ref_gopher_quality(text: str, tokens: list[str]) -> dict[str, bool]:
 
 
 def lib_gopher_quality(texts: list[str]) -> list[dict[str, bool]]:
-    q = gopher.quality_signals(texts)
+    q = gopher_quality.quality_signals(texts)
     rules = {
         "too_few_words": q["word_count"] < 50,
         "too_many_words": q["word_count"] > 100_000,
@@ -140,7 +140,7 @@ def ref_gopher_repetition(text: str, tokens: list[str]) -> dict[str, bool]:
 
 
 def lib_gopher_repetition(texts: list[str]) -> list[dict[str, bool]]:
-    r = gopher.repetition_signals(texts)
+    r = gopher_repetition.repetition_signals(texts)
     rules = {
         "dup_para_frac": r["dup_para_frac"] > 0.3,
         "dup_para_char_frac": r["dup_para_char_frac"] > 0.2,

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_heuristics_fidelity import duplicates
-from winnow.text import badwords, c4, fineweb, gopher, url
+from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
 from winnow.text.words import reference_tokens, tokenize
 
 BAD = badwords.make_list(["ass", "blow job", "🖕"], "en")
@@ -24,7 +24,8 @@ TEXTS = st.lists(st.one_of(st.text(TRICKY, max_size=60), st.text(max_size=40)), 
 
 def all_signals(texts: list[str]) -> dict[str, np.ndarray]:
     tokens = tokenize(texts)
-    out = {**gopher.quality_signals(texts, tokens), **gopher.repetition_signals(texts, tokens),
+    out = {**gopher_quality.quality_signals(texts, tokens),
+           **gopher_repetition.repetition_signals(texts, tokens),
            **fineweb.signals(texts, tokens)}
     cleaned = c4.clean(texts)
     out["c4_sentences"] = c4.sentence_counts(tokenize(cleaned.texts))
@@ -86,7 +87,7 @@ def test_duplicate_lines_and_paragraphs_follow_their_split_definition(texts):
     (the numba kernel hashes segments instead of building strings)."""
     import re
 
-    r = gopher.repetition_signals(texts)
+    r = gopher_repetition.repetition_signals(texts)
     for i, text in enumerate(texts):
         size = max(len(text), 1)
         para_frac, para_chars = _plain_duplicates(re.split(r"\n{2,}", text.strip()))

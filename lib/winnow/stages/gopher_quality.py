@@ -1,6 +1,6 @@
 """``gopher_quality``: Gopher's quality filter (Rae et al. 2021, Appendix A.1.1).
 
-Signals ``gopher_*`` from ``winnow.text.gopher.quality_signals``. Rules, in
+Signals ``gopher_*`` from ``winnow.text.gopher_quality.quality_signals``. Rules, in
 datatrove's order, with the published bounds (a null bound switches its rule off):
 
 * ``too_few_words`` / ``too_many_words``: words outside 50 … 100,000;
@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from winnow.errors import ConfigError
 from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
-from winnow.text.gopher import BULLETS, STOP_WORDS, quality_signals
+from winnow.text.gopher_quality import BULLETS, STOP_WORDS, quality_signals
 
 _FLOATS = ("mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines_ratio",
            "ellipsis_lines_ratio", "alpha_words_ratio")

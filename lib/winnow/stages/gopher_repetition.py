@@ -1,7 +1,7 @@
 """``gopher_repetition``: Gopher's repetition filter (Rae et al. 2021, Table A1).
 
 Signals ``gopher_dup_*``/``gopher_top_*`` from
-``winnow.text.gopher.repetition_signals``. A document is removed when a fraction
+``winnow.text.gopher_repetition.repetition_signals``. A document is removed when a fraction
 exceeds its bound, checked in datatrove's order: duplicate paragraphs (0.3), their
 characters (0.2), duplicate lines (0.3), their characters (0.2), then the top
 2/3/4-gram character fractions (0.20/0.18/0.16) and the duplicate 5…10-gram
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from winnow.errors import ConfigError
 from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
-from winnow.text.gopher import repetition_signals
+from winnow.text.gopher_repetition import repetition_signals
 
 _FRACTIONS = ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
 
