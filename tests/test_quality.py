@@ -27,6 +27,7 @@ from winnow.errors import ConfigError
 from winnow.fasttext.model import FastTextModel
 from winnow.io.listing import expand_inputs
 from winnow.io.source import read_documents
+from winnow.pipeline import annotate
 from winnow.progress import Progress
 from winnow.quality.score import label_index, quality_scores
 from winnow.quality.train import precision_recall_f1, reservoir, split_balanced
@@ -163,6 +164,11 @@ def _frame(spark, corpus, partitions: int):
     return read_documents(spark, files, config.InputConfig(), partitions)
 
 
+def _annotated(stage, frame, ctx):
+    """``frame`` after the pipeline ran ``stage`` (its signal pass, then its decision)."""
+    return annotate(frame, [stage], ctx, Progress(quiet=True))[0]
+
+
 @pytest.mark.spark
 def test_keep_top_fraction_is_a_global_percentile(spark, trained, corpus, tmp_path):
     """A run keeps half of the documents (±1%) whatever the partitioning; every kept
@@ -187,10 +193,13 @@ def test_keep_top_fraction_is_a_global_percentile(spark, trained, corpus, tmp_pa
     assert stats["kept"]["documents"] == len(kept)
     threshold = stats["kept"]["threshold"]
     assert stats["removed"]["p99"] <= threshold <= stats["kept"]["p01"]
+    signals = pq.read_table(out / "stats" / "signals", columns=["signal", "subset"]).to_pylist()
+    assert {(r["signal"], r["subset"]) for r in signals} >= {("quality_score", "kept"),
+                                                             ("quality_score", "removed")}
 
     stage = _stage(model, keep_top_fraction=0.5)
     ctx = RunContext(spark=spark, run_id="repartitioned")
-    frame = stage.apply(_frame(spark, corpus, 5), ctx)
+    frame = _annotated(stage, _frame(spark, corpus, 5), ctx)
     kept_again = {r["id"] for r in frame.where("reason IS NULL").select("id").collect()}
     assert kept_again == {r["id"] for r in kept}
     assert stage.threshold == pytest.approx(threshold)
@@ -201,7 +210,7 @@ def test_min_score_and_annotate(spark, trained, corpus):
     """min_score removes exactly the documents scoring below it; annotate removes none."""
     model, _ = trained
     ctx = RunContext(spark=spark, run_id="t")
-    rows = _stage(model, min_score=0.5).apply(_frame(spark, corpus, 3), ctx).select(
+    rows = _annotated(_stage(model, min_score=0.5), _frame(spark, corpus, 3), ctx).select(
         "id", "text", "quality_score", "reason", "stage").collect()
     scorer = FastTextModel(str(model))
     expected = quality_scores(scorer, [r["text"] for r in rows], label_index(scorer, "hq"))
@@ -211,7 +220,7 @@ def test_min_score_and_annotate(spark, trained, corpus):
         assert r["stage"] == ("quality" if score < 0.5 else None)
     removed_ids = {r["id"] for r in rows if r["reason"]}
     assert sum(i.startswith("neg") for i in removed_ids) > 0.9 * PER_CLASS
-    annotated = _stage(model, min_score=0.5, mode="annotate").apply(
-        _frame(spark, corpus, 3), ctx)
+    annotated = _annotated(_stage(model, min_score=0.5, mode="annotate"),
+                           _frame(spark, corpus, 3), ctx)
     assert annotated.where("reason IS NOT NULL").count() == 0
     assert "quality_score" in annotated.columns

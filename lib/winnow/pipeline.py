@@ -1,13 +1,15 @@
 """The annotated-frame flow: read → stages (fused signal passes, frame stages) → write.
 
 Rows are never dropped here: rules set ``reason``/``stage`` on the first failing
-rule in config order, and only the writer splits kept from removed.
+rule in config order, and only the writer splits kept from removed. A fused pass
+holding a corpus-wide stage (``SignalStage.decide``) is materialised once, after the
+rules of the stages before it, so the stage decides over the documents still kept.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,7 @@ from pyspark.sql import functions as F
 
 from winnow import frame, identity, worker
 from winnow.faults import crash_point
-from winnow.stage import FrameStage, RunContext, SignalStage, Stage, TextBatch
+from winnow.stage import FrameStage, Rule, RunContext, SignalStage, Stage, TextBatch
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -109,11 +111,8 @@ def signal_pass(df: DataFrame, stages: list[SignalStage], accumulators: dict) ->
     return df.mapInArrow(run, out_spark)
 
 
-def apply_rules(df: DataFrame, stages: list[SignalStage]) -> DataFrame:
-    """Set ``reason``/``stage`` for still-kept documents from the stages' SQL rules."""
-    cases = [
-        (s, r) for s in stages if s.mode == "filter" for r in s.rules()
-    ]
+def apply_rules(df: DataFrame, cases: list[tuple[Stage, Rule]]) -> DataFrame:
+    """Set ``reason``/``stage`` for still-kept documents from (stage, rule) in order."""
     if not cases:
         return df
     reason = None
@@ -127,6 +126,29 @@ def apply_rules(df: DataFrame, stages: list[SignalStage]) -> DataFrame:
     return df.withColumns(
         {"reason": reason.otherwise(F.col("reason")), "stage": stage.otherwise(F.col("stage"))}
     )
+
+
+def decide(df: DataFrame, stages: list[SignalStage], ctx: RunContext,
+           materialise: Callable[[DataFrame], DataFrame]) -> DataFrame:
+    """Apply the rules of a fused pass's filtering stages in config order.
+
+    Before the first corpus-wide stage decides, the rules of the stages before it are
+    applied and the frame is materialised (once), so ``decide`` sees the documents
+    still kept at that point and its rules come before those of the later stages.
+    """
+    cases: list[tuple[Stage, Rule]] = []
+    materialised = False
+    for s in stages:
+        if s.mode != "filter":
+            continue
+        if not s.corpus_wide():
+            cases += [(s, r) for r in s.rules()]
+            continue
+        df = apply_rules(df, cases)
+        if not materialised:
+            df, materialised = materialise(df), True
+        cases = [(s, r) for r in s.decide(df, ctx)]
+    return apply_rules(df, cases)
 
 
 def annotate(
@@ -176,12 +198,20 @@ def annotate(
         return current
 
     pending: list[str] = [frame.INPUT_STAGE]
+
+    def settle(current: DataFrame) -> DataFrame:
+        """Materialise a signal pass before a corpus-wide decision."""
+        nonlocal pending
+        current = materialise(current, " + ".join(pending))
+        pending = []
+        return current
+
     for group in groups:
         if isinstance(group, list):
             names = [s.name for s in group]
             progress.start(" + ".join(names))
-            df = apply_rules(signal_pass(df, group, accumulators), group)
             pending += names
+            df = decide(signal_pass(df, group, accumulators), group, ctx, settle)
         else:
             # A frame stage reads its input several times: materialise it first.
             df = materialise(df, " + ".join(pending))

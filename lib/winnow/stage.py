@@ -3,16 +3,20 @@
 A stage either computes per-document signals over Arrow batches (``SignalStage``:
 pure text work, fused with its neighbours into one vectorised pass, then decided by
 SQL predicates) or transforms the whole annotated frame (``FrameStage``: dedup).
-Stages never drop rows: a rejected document gets ``reason`` (``family:rule``) and
-``stage``; only the writer splits kept from removed.
+A signal stage whose decision needs a value over the whole corpus (a global
+percentile, a corpus count) says so with ``corpus_wide`` and returns its rules from
+``decide``, called after the fused pass. Stages never drop rows: a rejected document
+gets ``reason`` (``family:rule``) and ``stage``; only the writer splits kept from
+removed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pyarrow as pa
 
@@ -90,6 +94,34 @@ class Rule:
     predicate: str
 
 
+def threshold_rules(params: StageParams, table: Iterable[tuple[str, str, str, str]], *,
+                    zero_off: bool = False) -> list[Rule]:
+    """Rules ``<column> <op> <value>`` from rows (reason, column, op, parameter), in order.
+
+    A parameter that is None (or 0, with ``zero_off``) switches its rule off.
+    """
+    rules = []
+    for reason, column, op, name in table:
+        value = getattr(params, name)
+        if value is not None and (value or not zero_off):
+            rules.append(Rule(reason, f"{column} {op} {value!r}"))
+    return rules
+
+
+def flag_rules(params: StageParams, table: Iterable[tuple[str, str, str]]) -> list[Rule]:
+    """Rules from rows (reason, predicate, parameter): on while the parameter is truthy
+    (a switch, or the file the signal needs), in order."""
+    return [Rule(reason, predicate) for reason, predicate, name in table
+            if getattr(params, name)]
+
+
+class PublishedIndexes(Protocol):
+    """The committed dedup indexes of a nightly state (``winnow.state.State``)."""
+
+    def index(self, name: str) -> DataFrame | None:
+        """Rows of index ``name`` published by earlier runs, or None."""
+
+
 @dataclass
 class RunContext:
     """What a stage may use besides its params: the session and run-wide settings."""
@@ -97,7 +129,8 @@ class RunContext:
     spark: SparkSession
     run_id: str
     checkpoint_dir: str | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: Nightly mode: the state whose published indexes dedup stages read; else None.
+    state: PublishedIndexes | None = None
 
 
 class TextBatch:
@@ -148,18 +181,30 @@ class TextBatch:
 class Stage:
     """Base of all stages. ``name`` is the config name and the reason family."""
 
-    name: ClassVar[str]
+    #: The config name and registry key on the class; on an instance, the name of its
+    #: stats rows and ``stage`` values (``instance_name``).
+    name: str
     #: Reason prefix; defaults to ``name`` (dedup stages share the family ``dedup``).
     family: ClassVar[str | None] = None
     Params: ClassVar[type[StageParams]] = StageParams
+    #: May be listed more than once; ``instance_name`` must then tell instances apart.
+    repeatable: ClassVar[bool] = False
 
     def __init__(self, params: StageParams, index: int = 0):
         self.params = params
         self.index = index
+        self.name = self.instance_name()
+
+    def instance_name(self) -> str:
+        """This instance's name: the config name (e.g. ``sql_rule[<rule>]`` when repeatable)."""
+        return type(self).name
 
     @property
     def mode(self) -> str:
         return self.params.mode
+
+    def validate(self) -> None:
+        """Refuse bad params with a ``ConfigError`` naming the key (before Spark starts)."""
 
     def reason(self, rule: str) -> str:
         return f"{self.family or self.name}:{rule}"
@@ -206,12 +251,31 @@ class SignalStage(Stage):
         """True for stages that rewrite the text; they must output ``<name>_modified``."""
         return False
 
+    def corpus_wide(self) -> bool:
+        """True when the decision needs a value over the whole corpus (a global
+        percentile, a corpus count): the pipeline then calls ``decide``, not ``rules``."""
+        return False
+
+    def decide(self, df: DataFrame, ctx: RunContext) -> list[Rule]:
+        """The rules of a ``corpus_wide`` stage in filter mode, decided on the driver.
+
+        ``df`` is the fused pass's frame, materialised once per pass, with the rules of
+        the stages before this one applied: its kept rows are the documents still kept
+        at this point in config order. The rules returned run before those of later
+        stages. Keep what was decided (a threshold) on ``self`` for ``stats_tables``.
+        """
+        return self.rules()
+
 
 class FrameStage(Stage):
     """A whole-frame transformation (e.g. dedup) over the annotated DataFrame."""
 
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         raise NotImplementedError
+
+    def output_columns(self) -> list[str]:
+        """Columns ``apply`` adds (user SQL rules of later stages may name them)."""
+        return []
 
     def reject(self, df: DataFrame, cond: Column, rule: str, survivor: Column) -> DataFrame:
         """Where ``cond`` holds, set ``reason`` (``family:rule``), ``stage`` and
@@ -224,12 +288,16 @@ class FrameStage(Stage):
             "reason": F.when(cond, F.lit(self.reason(rule))).otherwise(F.col("reason")),
         })
 
+    #: The indexes ``index_tables`` writes: the state discards, compacts and cleans
+    #: up exactly these.
+    index_names: ClassVar[tuple[str, ...]] = ()
+
     def index_tables(self, df: DataFrame) -> dict[str, DataFrame]:
         """Nightly mode: dedup keys of this run's kept documents (index name -> rows).
 
         They join the state's index when the run commits; later runs read them back
-        with ``ctx.extras["state"].index(name)`` to remove duplicates of published
-        documents (reason ``dedup:duplicate_of_published``).
+        with ``ctx.state.index(name)`` to remove duplicates of published documents
+        (reason ``dedup:duplicate_of_published``). Each name is one of ``index_names``.
         """
         return {}
 

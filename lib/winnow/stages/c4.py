@@ -19,7 +19,15 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import (
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    flag_rules,
+    register,
+    threshold_rules,
+)
 from winnow.text.c4 import END_MARKS, LINE_RULES, LineRules, clean, sentence_counts
 from winnow.text.words import tokenize
 
@@ -93,15 +101,10 @@ class C4(SignalStage):
         return out
 
     def rules(self) -> list[Rule]:
-        p = self.params
-        rules = []
-        if p.lorem_ipsum:
-            rules.append(Rule("lorem_ipsum", "c4_lorem_ipsum"))
-        if p.curly_bracket:
-            rules.append(Rule("curly_bracket", "c4_curly_bracket"))
-        if p.min_sentences:
-            rules.append(Rule("too_few_sentences", f"c4_sentences < {p.min_sentences}"))
-        return rules
+        return (flag_rules(self.params, [("lorem_ipsum", "c4_lorem_ipsum", "lorem_ipsum"),
+                                         ("curly_bracket", "c4_curly_bracket", "curly_bracket")])
+                + threshold_rules(self.params, [
+                    ("too_few_sentences", "c4_sentences", "<", "min_sentences")], zero_off=True))
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``c4_lines``: removed lines per line rule (characters in the ``all`` row),

@@ -25,11 +25,15 @@ if TYPE_CHECKING:
 class ExactDedup(FrameStage):
     name = "exact_dedup"
     family = "dedup"
+    index_names = ("exact",)
+
+    def output_columns(self) -> list[str]:
+        return ["text_hash", "exact_copies"]
 
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
         hashed = df.withColumn("text_hash", F.md5(F.col("text")))
         filtering = self.mode == "filter"
-        state = ctx.extras.get("state")
+        state = ctx.state
         published = state.index("exact") if state is not None else None
         if published is not None and filtering:
             first = published.groupBy("text_hash").agg(F.min("id").alias("_published"))

@@ -15,7 +15,16 @@ from typing import Any
 
 import pyarrow as pa
 
-from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
+from winnow.stage import (
+    FRACTION,
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    bounded,
+    register,
+    threshold_rules,
+)
 from winnow.text.fineweb import SHORT_LINE_CHARS, signals
 
 _SIGNALS = ("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "newline_ratio")
@@ -46,10 +55,9 @@ class FineWeb(SignalStage):
         return {f"fineweb_{k}": v for k, v in found.items()}
 
     def rules(self) -> list[Rule]:
-        p = self.params
-        bounds = [("line_punct_ratio", "<", p.min_line_punct_ratio),
-                  ("short_line_ratio", ">", p.max_short_line_ratio),
-                  ("char_dup_ratio", ">", p.max_char_dup_ratio),
-                  ("newline_ratio", ">", p.max_newline_ratio)]
-        return [Rule(name, f"fineweb_{name} {op} {bound!r}") for name, op, bound in bounds
-                if bound is not None]
+        return threshold_rules(self.params, [
+            ("line_punct_ratio", "fineweb_line_punct_ratio", "<", "min_line_punct_ratio"),
+            ("short_line_ratio", "fineweb_short_line_ratio", ">", "max_short_line_ratio"),
+            ("char_dup_ratio", "fineweb_char_dup_ratio", ">", "max_char_dup_ratio"),
+            ("newline_ratio", "fineweb_newline_ratio", ">", "max_newline_ratio"),
+        ])

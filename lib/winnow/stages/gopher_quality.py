@@ -20,7 +20,16 @@ from typing import Any
 import pyarrow as pa
 
 from winnow.errors import ConfigError
-from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
+from winnow.stage import (
+    FRACTION,
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    bounded,
+    register,
+    threshold_rules,
+)
 from winnow.text.gopher_quality import BULLETS, STOP_WORDS, quality_signals
 
 _FLOATS = ("mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines_ratio",
@@ -71,18 +80,15 @@ class GopherQuality(SignalStage):
         return {f"gopher_{k}": v for k, v in found.items()}
 
     def rules(self) -> list[Rule]:
-        p = self.params
-        bounds = [
-            ("too_few_words", "gopher_word_count <", p.min_words),
-            ("too_many_words", "gopher_word_count >", p.max_words),
-            ("short_words", "gopher_mean_word_length <", p.min_mean_word_length),
-            ("long_words", "gopher_mean_word_length >", p.max_mean_word_length),
-            ("hash_ratio", "gopher_hash_ratio >", p.max_symbol_word_ratio),
-            ("ellipsis_ratio", "gopher_ellipsis_ratio >", p.max_symbol_word_ratio),
-            ("bullet_lines", "gopher_bullet_lines_ratio >", p.max_bullet_lines),
-            ("ellipsis_lines", "gopher_ellipsis_lines_ratio >", p.max_ellipsis_lines),
-            ("alpha_words", "gopher_alpha_words_ratio <", p.min_alpha_words),
-            ("stop_words", "gopher_stop_words <", p.min_stop_words),
-        ]
-        return [Rule(name, f"{test} {bound!r}") for name, test, bound in bounds
-                if bound is not None]
+        return threshold_rules(self.params, [
+            ("too_few_words", "gopher_word_count", "<", "min_words"),
+            ("too_many_words", "gopher_word_count", ">", "max_words"),
+            ("short_words", "gopher_mean_word_length", "<", "min_mean_word_length"),
+            ("long_words", "gopher_mean_word_length", ">", "max_mean_word_length"),
+            ("hash_ratio", "gopher_hash_ratio", ">", "max_symbol_word_ratio"),
+            ("ellipsis_ratio", "gopher_ellipsis_ratio", ">", "max_symbol_word_ratio"),
+            ("bullet_lines", "gopher_bullet_lines_ratio", ">", "max_bullet_lines"),
+            ("ellipsis_lines", "gopher_ellipsis_lines_ratio", ">", "max_ellipsis_lines"),
+            ("alpha_words", "gopher_alpha_words_ratio", "<", "min_alpha_words"),
+            ("stop_words", "gopher_stop_words", "<", "min_stop_words"),
+        ])

@@ -19,7 +19,16 @@ from typing import Any
 import pyarrow as pa
 
 from winnow.errors import ConfigError
-from winnow.stage import FRACTION, Rule, SignalStage, StageParams, TextBatch, bounded, register
+from winnow.stage import (
+    FRACTION,
+    Rule,
+    SignalStage,
+    StageParams,
+    TextBatch,
+    bounded,
+    register,
+    threshold_rules,
+)
 from winnow.text.gopher_repetition import repetition_signals
 
 _FRACTIONS = ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
@@ -70,11 +79,8 @@ class GopherRepetition(SignalStage):
 
     def rules(self) -> list[Rule]:
         p = self.params
-        rules = [Rule(name, f"gopher_{name} > {bound!r}") for name, bound in (
-            ("dup_para_frac", p.max_dup_para_frac),
-            ("dup_para_char_frac", p.max_dup_para_char_frac),
-            ("dup_line_frac", p.max_dup_line_frac),
-            ("dup_line_char_frac", p.max_dup_line_char_frac)) if bound is not None]
+        rules = threshold_rules(p, [(name, f"gopher_{name}", ">", f"max_{name}")
+                                    for name in _FRACTIONS])
         rules += [Rule(f"top_{n}gram", f"gopher_top_{n}gram_char_frac > {float(b)!r}")
                   for n, b in p.top_ngram_char_frac.items()]
         rules += [Rule(f"dup_{n}gram", f"gopher_dup_{n}gram_char_frac > {float(b)!r}")

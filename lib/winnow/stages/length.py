@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from winnow.errors import ConfigError
-from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register
+from winnow.stage import Rule, SignalStage, StageParams, TextBatch, register, threshold_rules
 
 
 @dataclass
@@ -44,14 +44,9 @@ class Length(SignalStage):
         }
 
     def rules(self) -> list[Rule]:
-        p = self.params
-        rules = []
-        if p.min_words:
-            rules.append(Rule("too_short", f"word_count < {p.min_words}"))
-        if p.min_chars:
-            rules.append(Rule("too_few_chars", f"char_count < {p.min_chars}"))
-        if p.max_words:
-            rules.append(Rule("too_long", f"word_count > {p.max_words}"))
-        if p.max_chars:
-            rules.append(Rule("too_many_chars", f"char_count > {p.max_chars}"))
-        return rules
+        return threshold_rules(self.params, [
+            ("too_short", "word_count", "<", "min_words"),
+            ("too_few_chars", "char_count", "<", "min_chars"),
+            ("too_long", "word_count", ">", "max_words"),
+            ("too_many_chars", "char_count", ">", "max_chars"),
+        ], zero_off=True)

@@ -27,6 +27,7 @@ from winnow.stage import (
     TextBatch,
     bounded,
     register,
+    threshold_rules,
 )
 
 if TYPE_CHECKING:
@@ -88,9 +89,8 @@ class Lid(SignalStage):
         if p.languages:
             allowed = ", ".join("'" + lang.replace("'", "''") + "'" for lang in p.languages)
             rules.append(Rule("not_allowed", f"lang IS NULL OR lang NOT IN ({allowed})"))
-        if p.min_score > 0:
-            rules.append(Rule("low_score", f"lang_score < {p.min_score!r}"))
-        return rules
+        return rules + threshold_rules(p, [("low_score", "lang_score", "<", "min_score")],
+                                       zero_off=True)
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``languages``: documents, characters, kept and removed per top language."""

@@ -88,6 +88,7 @@ class MinhashDedup(FrameStage):
     name = "minhash_dedup"
     family = "dedup"
     Params = MinhashParams
+    index_names = ("minhash",)
     params: MinhashParams
 
     def validate(self) -> None:
@@ -117,8 +118,11 @@ class MinhashDedup(FrameStage):
         target = self.params.threshold or self.banding.threshold
         return max(0.0, target - self.params.verify_margin)
 
+    def output_columns(self) -> list[str]:
+        return ["dup_cluster", "dup_cluster_size"]
+
     def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
-        for column in ("dup_cluster", "dup_cluster_size"):
+        for column in self.output_columns():
             if column in df.columns:
                 raise ValueError(f"column {column!r} already exists")
         checkpoint = checkpointer(ctx)
@@ -172,7 +176,7 @@ class MinhashDedup(FrameStage):
 
     def _published_index(self, ctx: RunContext) -> DataFrame | None:
         """The committed ``minhash`` index of the state (nightly mode), checked for scheme."""
-        state = ctx.extras.get("state")
+        state = ctx.state
         if state is None or self.mode != "filter":
             return None
         index = state.index("minhash")

@@ -67,8 +67,10 @@ class PythonSignals(SignalStage):
 
     def __init__(self, params: PythonSignalsParams, index: int = 0):
         super().__init__(params, index)
-        self.name = f"{type(self).name}[{params.function}]"  # one stats row per function
         self._fields: list[pa.Field] | None = None
+
+    def instance_name(self) -> str:
+        return f"{type(self).name}[{self.params.function}]"  # one stats row per function
 
     def reason(self, rule: str) -> str:
         return f"{self.params.family}:{rule}"

@@ -3,10 +3,11 @@
 Signal ``quality_score`` = the model's probability of the high-quality ``label``.
 The threshold is absolute (``min_score``) or relative (``keep_top_fraction``: keep
 that fraction of the documents still kept, by a global percentile of their scores
-computed with Spark over the whole corpus, not per partition). A relative threshold
-needs the scores before it can decide, so the stage is a frame stage: one Arrow
-scoring pass, a checkpoint, one ``percentile_approx`` job, then the SQL rule.
-Reason ``quality:below_threshold``.
+computed with Spark over the whole corpus, not per partition). The scores are a
+signal of the fused pass; a relative threshold is a corpus-wide decision
+(``decide``): one ``percentile_approx`` job over the materialised pass, after the
+rules of the stages before this one, then the SQL rule. Reason
+``quality:below_threshold``.
 """
 
 from __future__ import annotations
@@ -18,14 +19,11 @@ import pyarrow as pa
 from pyspark.sql import functions as F
 
 from winnow import frame
-from winnow.checkpoint import checkpointer
 from winnow.errors import ConfigError, WinnowError
 from winnow.fasttext.model import FastTextModel, load_model
-from winnow.pipeline import apply_rules, signal_pass
 from winnow.quality.score import DEFAULT_LABEL, label_index, quality_scores
 from winnow.stage import (
     FRACTION,
-    FrameStage,
     ModelPath,
     Range,
     Rule,
@@ -38,7 +36,6 @@ from winnow.stage import (
 )
 
 if TYPE_CHECKING:
-    from pyspark import Accumulator, SparkContext
     from pyspark.sql import DataFrame
 
 #: Rank accuracy of the global percentile (percentile_approx: error ≤ 1/ACCURACY of N).
@@ -55,16 +52,27 @@ class QualityParams(StageParams):
     keep_top_fraction: float | None = bounded(Range(0.0, 1.0, lo_open=True), None)
 
 
-class QualityScorer(SignalStage):
-    """The scoring half of ``quality``: ``quality_score`` per document over Arrow batches."""
+@register
+class Quality(SignalStage):
+    """Scores every document, then removes those below the absolute or global threshold."""
 
     name = "quality"
     Params = QualityParams
     params: QualityParams
 
-    def __init__(self, params: QualityParams, index: int = 0, threshold: float | None = None):
+    def __init__(self, params: QualityParams, index: int = 0):
         super().__init__(params, index)
-        self.threshold = threshold
+        #: The threshold applied: ``min_score``, or the one ``decide`` found.
+        self.threshold: float | None = params.min_score
+
+    def validate(self) -> None:
+        p = self.params
+        if (p.min_score is None) == (p.keep_top_fraction is None):
+            raise ConfigError("min_score: set exactly one of min_score and keep_top_fraction")
+        try:
+            label_index(load_model(p.model), p.label)
+        except WinnowError as exc:
+            raise ConfigError(f"label: {exc}") from None
 
     def setup(self) -> None:
         self._model: FastTextModel = load_model(self.params.model)
@@ -82,43 +90,14 @@ class QualityScorer(SignalStage):
             return []
         return [Rule("below_threshold", f"quality_score < {self.threshold!r}")]
 
+    def corpus_wide(self) -> bool:
+        return self.params.keep_top_fraction is not None
 
-@register
-class Quality(FrameStage):
-    """Scores every document, then removes those below the absolute or global threshold."""
-
-    name = "quality"
-    Params = QualityParams
-    params: QualityParams
-
-    def __init__(self, params: QualityParams, index: int = 0):
-        super().__init__(params, index)
-        self.threshold: float | None = params.min_score
-
-    def validate(self) -> None:
-        p = self.params
-        if (p.min_score is None) == (p.keep_top_fraction is None):
-            raise ConfigError("min_score: set exactly one of min_score and keep_top_fraction")
-        try:
-            label_index(load_model(p.model), p.label)
-        except WinnowError as exc:
-            raise ConfigError(f"label: {exc}") from None
-
-    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
-        scored = signal_pass(df, [QualityScorer(self.params, self.index)],
-                             _Accumulators(ctx.spark.sparkContext))
-        if self.mode != "filter":
-            return scored
-        if self.params.keep_top_fraction is not None:
-            # Score once: the percentile job and the rule below read the checkpoint
-            # (reliable when a checkpoint directory is set, so a lost executor later
-            # in the run is recomputed instead of failing the job).
-            scored = checkpointer(ctx)(scored)
-            self.threshold = top_fraction_threshold(scored, self.params.keep_top_fraction)
-        if self.threshold is None:
-            return scored
-        decide = QualityScorer(self.params, self.index, self.threshold)
-        return apply_rules(scored, [decide])
+    def decide(self, df: DataFrame, ctx: RunContext) -> list[Rule]:
+        """The global percentile of the documents still kept, as the threshold."""
+        assert self.params.keep_top_fraction is not None  # corpus_wide() said so
+        self.threshold = top_fraction_threshold(df, self.params.keep_top_fraction)
+        return self.rules()
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``quality_scores``: score quantiles of kept and removed documents, and the
@@ -136,18 +115,6 @@ class Quality(FrameStage):
         return {"quality_scores": table.select(
             F.lit(run_id).alias("run_id"), "outcome", "documents", "mean", *cols,
             F.lit(self.threshold).cast("double").alias("threshold"))}
-
-
-class _Accumulators(dict):
-    """Counters for this stage's own ``signal_pass``, made on first use by name."""
-
-    def __init__(self, sc: SparkContext):
-        super().__init__()
-        self._sc = sc
-
-    def __missing__(self, key: str) -> Accumulator:
-        self[key] = acc = self._sc.accumulator(0.0)
-        return acc
 
 
 def top_fraction_threshold(scored: DataFrame, fraction: float) -> float | None:

@@ -38,9 +38,8 @@ class SqlRule(SignalStage):
     Params = SqlRuleParams
     params: SqlRuleParams
 
-    def __init__(self, params: SqlRuleParams, index: int = 0):
-        super().__init__(params, index)
-        self.name = f"{type(self).name}[{params.name}]"  # one stats row per rule
+    def instance_name(self) -> str:
+        return f"{type(self).name}[{self.params.name}]"  # one stats row per rule
 
     def validate(self) -> None:
         if not _RULE_NAME.fullmatch(self.params.name):

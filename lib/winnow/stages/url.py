@@ -27,6 +27,7 @@ from winnow.stage import (
     StageParams,
     TextBatch,
     bounded,
+    flag_rules,
     register,
 )
 from winnow.text.url import UrlLists, read_entries, signals
@@ -78,14 +79,10 @@ class Url(SignalStage):
                 "url_banned_subwords": found.banned_subwords}
 
     def rules(self) -> list[Rule]:
-        p = self.params
-        rules = []
-        if p.blocklist:
-            rules.append(Rule("blocked_domain", "url_blocked"))
-        if p.banned_words:
-            rules.append(Rule("banned_word", "url_banned_words > 0"))
-        if p.soft_banned_words:
-            rules.append(Rule("soft_banned_words", f"url_soft_banned_words >= {p.soft_threshold}"))
-        if p.banned_subwords:
-            rules.append(Rule("banned_subword", "url_banned_subwords > 0"))
-        return rules
+        """A rule per list given (``soft_threshold`` words of the soft list)."""
+        soft = f"url_soft_banned_words >= {self.params.soft_threshold!r}"
+        return flag_rules(self.params, [("blocked_domain", "url_blocked", "blocklist"),
+                                        ("banned_word", "url_banned_words > 0", "banned_words"),
+                                        ("soft_banned_words", soft, "soft_banned_words"),
+                                        ("banned_subword", "url_banned_subwords > 0",
+                                         "banned_subwords")])
