@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 import regex
 from conftest import C4_SAMPLE, SHARED
+from reference_tokenizer import reference_tokens
 from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
-from winnow.text.words import reference_tokens, tokenize
+from winnow.text.words import tokenize
 
 PUNCT = regex.compile(r"[\p{P}\p{Sm}\p{Sc}\p{Sk}\p{Cc}]")
 TERM = regex.compile(r"\p{Sentence_Terminal}")

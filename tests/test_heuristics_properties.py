@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from reference_tokenizer import reference_tokens
 from test_heuristics_fidelity import duplicates
 from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
-from winnow.text.words import reference_tokens, tokenize
+from winnow.text.words import tokenize
 
 BAD = badwords.make_list(["ass", "blow job", "🖕"], "en")
 BAD_ZH = badwords.make_list(["三级片"], "zh")
