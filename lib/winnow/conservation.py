@@ -3,9 +3,10 @@
 Left side: the records each reader saw, per input file (lines, Parquet rows, one
 row per unreadable or empty file), tallied on the executors as each file is read,
 before any stage runs. Right side: the rows of the written ``kept/``, ``removed/``
-and ``quarantine/`` files, read back. A stage that multiplies rows (a join on a
-repeated key) or loses them makes the two sides differ, and the run fails before
-anything is published. The same read-back checks that every output id is unique.
+and ``quarantine/`` files, read back through the sink that wrote them. A stage that
+multiplies rows (a join on a repeated key) or loses them makes the two sides differ,
+and the run fails before anything is published. The same read-back checks that
+every output id is unique.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from winnow.errors import InvariantError
 
 if TYPE_CHECKING:
     from pyspark import Accumulator, SparkContext
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame
 
     from winnow.io.listing import InputFile
 
@@ -66,14 +67,14 @@ def source_records(tally: Accumulator, files: list[InputFile]) -> dict[str, int]
     return counts
 
 
-def written_rows(spark: SparkSession, paths: dict[str, str]) -> dict[str, int]:
-    """Rows per written document part, plus ``_total`` and ``_distinct_ids``, in one job."""
+def written_rows(parts: dict[str, DataFrame]) -> dict[str, int]:
+    """Rows per written document part (read back), plus ``_total`` and ``_distinct_ids``,
+    in one job."""
     from pyspark.sql import functions as F
 
-    frames = [spark.read.parquet(path).select("id", F.lit(part).alias("_part"))
-              for part, path in paths.items()]
+    frames = [df.select("id", F.lit(part).alias("_part")) for part, df in parts.items()]
     union = reduce(lambda a, b: a.unionByName(b), frames)
-    aggs = [F.sum((F.col("_part") == part).cast("long")).alias(part) for part in paths]
+    aggs = [F.sum((F.col("_part") == part).cast("long")).alias(part) for part in parts]
     row = union.agg(*aggs, F.count(F.lit(1)).alias("_total"),
                     F.count_distinct("id").alias("_distinct_ids")).first()
     return {k: int(v or 0) for k, v in row.asDict().items()}

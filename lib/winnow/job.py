@@ -1,4 +1,11 @@
-"""The curate job: validate, read, annotate, write, check, publish."""
+"""The curate job: validate, read, annotate, write, check, publish.
+
+``run`` publishes one run into its own output directory, or with ``--state`` one run
+of a nightly series (:mod:`winnow.nightly`: lease, input plan, commit). Either way
+``_execute`` stages the run's parts, one step per function: read, annotate, write
+the documents, the statistics and (nightly) the indexes, check conservation against
+the written files, write the manifest.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,9 @@ from typing import TYPE_CHECKING
 from pyspark.sql import types as T
 
 import winnow
-from winnow import conservation, stats
+from winnow import conservation, nightly, stats
 from winnow import output as out
-from winnow.errors import WinnowError
+from winnow.errors import InvariantError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
 from winnow.io.listing import InputFile
@@ -24,12 +31,16 @@ from winnow.io.source import read_documents
 from winnow.names import check_name
 from winnow.pipeline import annotate
 from winnow.progress import Progress
+from winnow.sinks import base as sinks
+from winnow.sinks.parquet import ParquetSink
 from winnow.stage import FrameStage, RunContext
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark import Accumulator
+    from pyspark.sql import DataFrame, SparkSession
 
     from winnow.config import Config
+    from winnow.pipeline import StageTiming
     from winnow.state import State
 
 RUN_SCHEMA = T.StructType(
@@ -73,11 +84,6 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
-def nightly_run_id() -> str:
-    """Default run id with ``--state``: today's date (UTC)."""
-    return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
 def run(
     spark: SparkSession,
     cfg: Config,
@@ -100,150 +106,173 @@ def run(
     if run_id is not None:
         check_name(run_id, "--run-id")  # before anything touches a file
     if state_dir is None:
-        run_id = run_id or new_run_id()
-        fs = HadoopFS(spark)
-        pub = out.Publication(fs, output, f"{output.rstrip('/')}/_staging/{run_id}", overwrite)
-        pub.check_target()
-        pub.delete(pub.staging)
-        pub.add_output_parts()
-        result = _execute(spark, cfg, files, output, run_id, pub, progress, None)
-        pub.finish()
-        pub.delete(f"{output.rstrip('/')}/_staging")
-        progress.say(f"published {output} (kept {result.counts.kept:,} of "
-                     f"{result.counts.records:,})")
-        return result
+        return _run_once(spark, cfg, files, output, run_id or new_run_id(), overwrite, progress)
+    return _run_nightly(spark, cfg, files, output, run_id or nightly.default_run_id(),
+                        state_dir, progress)
 
-    from winnow.state import INDEXES, State
 
-    run_id = run_id or nightly_run_id()
-    state = State(spark, state_dir)
-    lease = state.acquire(run_id)
-    try:
-        # A run that died after its commit (whatever its id) is published first.
-        state.finish_publications(progress)
-        target = f"{output.rstrip('/')}/run_id={run_id}"
-        pub = out.Publication(state.fs, target, f"{state.staging(run_id)}/publish",
-                              roots=(output, state.root))
-        if state.is_committed(run_id):
-            plan = state.plan_inputs(files)
-            if plan.new:
-                raise WinnowError(
-                    f"run {run_id} is already published; new inputs need a new --run-id")
-            progress.say(f"run {run_id} is already published: nothing to do")
+def _run_once(spark: SparkSession, cfg: Config, files: list[InputFile], output: str,
+              run_id: str, overwrite: bool, progress: Progress) -> RunResult:
+    """A run that owns ``output``: staged in ``OUTPUT/_staging/<run_id>/``, then published."""
+    layout = out.Layout.single(output)
+    pub = out.Publication(HadoopFS(spark), layout.target,
+                          f"{layout.target}/_staging/{run_id}", overwrite)
+    pub.check_target()
+    pub.delete(pub.staging)
+    result = _execute(spark, cfg, files, run_id, pub, layout, progress, None)
+    pub.finish()
+    pub.delete(f"{layout.target}/_staging")
+    progress.say(f"published {output} (kept {result.counts.kept:,} of "
+                 f"{result.counts.records:,})")
+    return result
+
+
+def _run_nightly(spark: SparkSession, cfg: Config, files: list[InputFile], output: str,
+                 run_id: str, state_dir: str, progress: Progress) -> RunResult | None:
+    """One run of a nightly series: its new inputs, deduplicated against the state."""
+    with nightly.night(spark, state_dir, output, run_id, progress) as night:
+        inputs = night.new_inputs(files)
+        if not inputs:
             return None
-        state.discard_uncommitted(run_id, ["ledger", *[f"index/{n}" for n in INDEXES]])
-        pub.delete(target)
-        plan = state.plan_inputs(files)
-        for path, prior in sorted(plan.already.items()):
-            progress.say(f"skip {path}: processed by run {prior}")
-        if not plan.new:
-            progress.say("no new input: nothing to do")
-            return None
-        pub.add_output_parts()
-        result = _execute(spark, cfg, plan.new, output, run_id, pub, progress, state)
-        pub.before_commit.append(
-            (pub.path("ledger"), state.partition("ledger", run_id)))
-        state.ledger_frame(plan.new).coalesce(1).write.parquet(pub.path("ledger"))
-        crash_point("index")
-        lease.check()  # a run that lost its lease stops before anything counts
-        pub.move(pub.before_commit)
-        crash_point("commit")
-        lease.check()
-        state.commit(run_id, {
-            "run_id": run_id, "output": target, "counts": result.manifest["counts"],
-            "inputs": [f.path for f in plan.new], "after_commit": pub.after_commit,
-        })
-        crash_point("publish")
-        pub.finish()
-        state.mark_published(run_id)
-        progress.say(f"published {target} (kept {result.counts.kept:,} of "
+        result = _execute(spark, cfg, inputs, run_id, night.pub, night.layout, progress,
+                          night.state)
+        night.commit(inputs, result.manifest["counts"])
+        progress.say(f"published {night.layout.target} (kept {result.counts.kept:,} of "
                      f"{result.counts.records:,}); index and ledger committed")
         return result
-    finally:
-        lease.release()
 
 
 def _execute(
     spark: SparkSession,
     cfg: Config,
     files: list[InputFile],
-    output: str,
     run_id: str,
     pub: out.Publication,
+    layout: out.Layout,
     progress: Progress,
     state: State | None,
 ) -> RunResult:
     """Read, annotate and write everything of a run into ``pub``'s staging area."""
     started = datetime.now(UTC)
-    fs = HadoopFS(spark)
-    sc = spark.sparkContext
-    partitions = cfg.output.partitions or max(2, sc.defaultParallelism * 2)
-    progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
-                 f"master {sc.master}")
-    tally = conservation.record_tally(sc)
-    df = read_documents(spark, files, cfg.input, partitions, tally=tally)
-    ctx = RunContext(spark=spark, run_id=run_id, extras={"state": state},
+    documents = sinks.sink(sinks.DEFAULT, spark, pub)
+    # Tables winnow reads back (the report, the state) are Parquet whatever the output.
+    tables = ParquetSink(spark, pub)
+    df, tally = _read(spark, cfg, files, run_id, progress)
+    ctx = RunContext(spark=spark, run_id=run_id, state=state,
                      checkpoint_dir=spark.conf.get("spark.checkpoint.dir", None))
     final, timing, persisted = annotate(df, cfg.stages, ctx, progress)
     crash_point("dedup")
     # Every read task has run by now (the frame is materialised): the source side.
     source = conservation.source_records(tally, files)
-
-    progress.start("write")
-    t0 = time.perf_counter()
-    out.kept_frame(final).write.parquet(pub.path("kept"))
-    crash_point("write")
-    out.removed_frame(final, cfg.output.removed_text).write.parquet(pub.path("removed"))
-    out.quarantine_frame(final).write.parquet(pub.path("quarantine"))
-    timing.wall["write"] = time.perf_counter() - t0
-
+    timing.wall["write"] = _write_documents(documents, final, layout, cfg, progress)
     counts = stats.aggregate(final, cfg.stages)
     rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
+    statistics = _statistics(spark, final, cfg, run_id)
+    if state is not None:
+        _write_indexes(tables, final, cfg, run_id, state)
+    written = conservation.written_rows(
+        {part: documents.read(part) for part in conservation.DOCUMENT_PARTS})
+    conservation.check(source, written, counts.kept)
+    finished = datetime.now(UTC)
+    statistics["stage_summary"] = stats.stage_summary_frame(spark, rows)
+    statistics["run"] = _run_table(spark, cfg, files, run_id, started, finished, source,
+                                   counts, timing)
+    manifest = _manifest(cfg, files, run_id, started, finished, source, counts, timing)
+    _write_manifest(pub, layout, manifest)
+    _write_statistics(tables, statistics, layout)
+    for frame in persisted:
+        frame.unpersist()
+    return RunResult(run_id, pub.target, counts, rows, manifest)
+
+
+def _read(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
+          progress: Progress) -> tuple[DataFrame, Accumulator]:
+    """The inputs as one frame of documents and quarantine rows, and the tally of
+    records per file its read tasks fill (the source side of conservation)."""
+    sc = spark.sparkContext
+    partitions = cfg.output.partitions or max(2, sc.defaultParallelism * 2)
+    progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
+                 f"master {sc.master}")
+    tally = conservation.record_tally(sc)
+    return read_documents(spark, files, cfg.input, partitions, tally=tally), tally
+
+
+def _write_documents(sink: sinks.Sink, final: DataFrame, layout: out.Layout, cfg: Config,
+                     progress: Progress) -> float:
+    """The kept, removed and quarantine parts; returns the wall seconds it took."""
+    progress.start("write")
+    t0 = time.perf_counter()
+    sink.write("kept", out.kept_frame(final), layout.document("kept"))
+    crash_point("write")
+    sink.write("removed", out.removed_frame(final, cfg.output.removed_text),
+               layout.document("removed"))
+    sink.write("quarantine", out.quarantine_frame(final), layout.document("quarantine"))
+    return time.perf_counter() - t0
+
+
+def _statistics(spark: SparkSession, final: DataFrame, cfg: Config,
+                run_id: str) -> dict[str, DataFrame]:
+    """The statistics tables of the final frame: winnow's own, then those of the stages."""
     tables = {
         "domains": stats.domains_table(final, run_id),
         "examples": stats.examples_table(final, run_id),
         "signals": spark.createDataFrame(
             stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
     }
-    index_tables = {}
     for stage in cfg.stages:
         if stage.mode != "off":
             tables.update(stage.stats_tables(final, run_id))
-            if state is not None and isinstance(stage, FrameStage):
-                index_tables.update(stage.index_tables(final))
-    for name, table in index_tables.items():
-        staged = pub.path(f"index/{name}")
-        table.write.parquet(staged)
-        pub.before_commit.append((staged, state.partition(f"index/{name}", run_id)))
+    return tables
 
-    written = conservation.written_rows(
-        spark, {part: pub.path(part) for part in conservation.DOCUMENT_PARTS})
-    conservation.check(source, written, counts.kept)
 
-    finished = datetime.now(UTC)
-    tables["stage_summary"] = stats.stage_summary_frame(spark, rows)
-    run_row = (
+def _write_indexes(sink: sinks.Sink, final: DataFrame, cfg: Config, run_id: str,
+                   state: State) -> None:
+    """Nightly: each frame stage's index partitions, moved into the state before the
+    commit; a stage writes only the indexes it declares (``index_names``)."""
+    indexes: dict[str, DataFrame] = {}
+    for stage in cfg.stages:
+        if stage.mode != "off" and isinstance(stage, FrameStage):
+            for name, table in stage.index_tables(final).items():
+                if name not in stage.index_names:
+                    raise InvariantError(f"stage {stage.name} wrote index {name!r}, which its "
+                                         f"index_names {stage.index_names!r} do not declare")
+                indexes[name] = table
+    for name, table in indexes.items():
+        sink.write(f"index/{name}", table, state.partition(f"index/{name}", run_id),
+                   before_commit=True)
+
+
+def _write_statistics(sink: sinks.Sink, tables: dict[str, DataFrame],
+                      layout: out.Layout) -> None:
+    """One file per table; nightly tables append as a ``run_id=<id>`` partition."""
+    for name, table in tables.items():
+        destination = layout.stats_table(name)
+        if layout.run_id is not None:
+            table = table.drop("run_id")  # it lives in the directory name
+        # repartition, not coalesce: the table's own query keeps its parallelism.
+        sink.write(f"stats/{name}", table.repartition(1), destination)
+
+
+def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
+               started: datetime, finished: datetime, source: dict[str, int],
+               counts: stats.Counts, timing: StageTiming) -> DataFrame:
+    """``stats/run``: one row of when, what, where and how many."""
+    sc = spark.sparkContext
+    row = (
         run_id, started, finished, cfg.hash, cfg.source, [f.path for f in files],
         winnow.__version__, spark.version, platform.python_version(), sc.master,
         sc.defaultParallelism, timing.wall, timing.cpu, sum(source.values()), counts.kept,
         counts.removed, counts.quarantined, timing.signal_passes, timing.signal_rows,
         timing.ids_renamed,
     )
-    tables["run"] = spark.createDataFrame([run_row], RUN_SCHEMA)
-    for name, table in tables.items():
-        staged = pub.path(f"stats/{check_name(name, 'statistics table')}")
-        if state is None:
-            # repartition, not coalesce: the table's own query keeps its parallelism.
-            table.repartition(1).write.parquet(staged)
-            pub.after_commit.append((staged, f"{pub.target}/stats/{name}"))
-        else:
-            # Nightly: one partition per run; run_id lives in the directory name.
-            table.drop("run_id").repartition(1).write.parquet(staged)
-            pub.after_commit.append(
-                (staged, f"{output.rstrip('/')}/stats/{name}/run_id={run_id}"))
-    for frame in persisted:
-        frame.unpersist()
-    manifest = {
+    return spark.createDataFrame([row], RUN_SCHEMA)
+
+
+def _manifest(cfg: Config, files: list[InputFile], run_id: str, started: datetime,
+              finished: datetime, source: dict[str, int], counts: stats.Counts,
+              timing: StageTiming) -> dict:
+    """``manifest.json``: the inputs, the config and the counts by reason."""
+    return {
         "run_id": run_id,
         "started_at": started.isoformat(),
         "finished_at": finished.isoformat(),
@@ -259,8 +288,12 @@ def _execute(
             "by_reason": dict(sorted(counts.by_reason.items())),
         },
     }
-    fs.write_text(pub.path("manifest.json"), json.dumps(manifest, indent=2, default=str))
-    return RunResult(run_id, pub.target, counts, rows, manifest)
+
+
+def _write_manifest(pub: out.Publication, layout: out.Layout, manifest: dict) -> None:
+    """Staged before the statistics, so it is published right after the documents."""
+    staged = pub.stage("manifest.json", layout.document("manifest.json"))
+    pub.fs.write_text(staged, json.dumps(manifest, indent=2, default=str))
 
 
 def print_summary(result: RunResult, stream=sys.stdout) -> None:

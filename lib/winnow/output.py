@@ -6,21 +6,24 @@ Everything is written under ``OUTPUT/_staging/<run_id>/`` first; publishing move
 that looks complete. Replacing an output (``--overwrite``) first deletes its
 ``_SUCCESS`` and manifest and the statistics tables the new run does not write, so
 an interrupted replacement never looks complete either; re-running completes it.
+Nightly runs publish to ``OUTPUT/run_id=<id>/`` and append their statistics as
+``OUTPUT/stats/<table>/run_id=<id>/`` partitions (:class:`Layout`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from winnow import frame
 from winnow.errors import WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
+from winnow.names import check_name
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-PARTS = ("kept", "removed", "quarantine", "stats", "manifest.json")
 INTERNAL = ("reason", "stage", "duplicate_of", "raw_excerpt", "position")
 
 
@@ -44,6 +47,41 @@ def quarantine_frame(df: DataFrame) -> DataFrame:
     return df.where(frame.is_quarantined()).select(
         "id", "source", "position", "reason", "raw_excerpt"
     )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the parts of one run are published.
+
+    The document parts and ``manifest.json`` go into ``target``; statistics tables into
+    ``stats/<table>/``, or with ``run_id`` (nightly) into ``stats/<table>/run_id=<id>/``,
+    appended to those of earlier runs, ``run_id`` then only in the directory name.
+    """
+
+    target: str
+    stats: str
+    run_id: str | None = None
+
+    @classmethod
+    def single(cls, output: str) -> Layout:
+        """One run owns ``output``."""
+        root = output.rstrip("/")
+        return cls(root, f"{root}/stats")
+
+    @classmethod
+    def nightly(cls, output: str, run_id: str) -> Layout:
+        """Run ``run_id`` of a series: ``OUTPUT/run_id=<id>/``, statistics appended."""
+        root = output.rstrip("/")
+        return cls(f"{root}/run_id={run_id}", f"{root}/stats", run_id)
+
+    def document(self, part: str) -> str:
+        """Destination of a document part (``kept``, ...) or of ``manifest.json``."""
+        return f"{self.target}/{part}"
+
+    def stats_table(self, name: str) -> str:
+        """Destination of statistics table ``name`` (checked as a path segment)."""
+        table = f"{self.stats}/{check_name(name, 'statistics table')}"
+        return table if self.run_id is None else f"{table}/run_id={self.run_id}"
 
 
 class Publication:
@@ -80,10 +118,13 @@ class Publication:
         """Delete ``path`` if it is strictly inside one of ``roots``; raise otherwise."""
         self.fs.delete_within(path, *self.roots)
 
-    def add_output_parts(self) -> None:
-        for part in PARTS:
-            if part != "stats":
-                self.after_commit.append((self.path(part), f"{self.target}/{part}"))
+    def stage(self, part: str, destination: str, before_commit: bool = False) -> str:
+        """The staging path of ``part``, declared to move to ``destination`` (with the
+        ``before_commit`` moves, or the ``after_commit`` ones) in declaration order."""
+        staged = self.path(part)
+        (self.before_commit if before_commit else self.after_commit).append(
+            (staged, destination))
+        return staged
 
     def move(self, moves: list[tuple[str, str]]) -> None:
         """Idempotent: a move whose source is gone was done by an earlier attempt."""

@@ -11,6 +11,9 @@ Layout under ``--state DIR`` (local or any Hadoop file system)::
     _staging/<run_id or cid>/          files before their commit
     _lock                              lease: owner, token and expiry, renewed while held
 
+The index names are those the registered stages declare (``FrameStage.index_names``),
+so the partitions of every index are discarded, compacted and cleaned up alike.
+
 A run's ledger and index partitions only count once ``commits/<run_id>.json``
 exists, so the index update and the publication become visible together; a run
 that died before its commit is cleaned up and redone by re-running it. A run that
@@ -50,10 +53,13 @@ from typing import TYPE_CHECKING
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from winnow.config import load_stage_modules
 from winnow.errors import WinnowError
 from winnow.faults import crash_point
 from winnow.fs import HadoopFS
 from winnow.names import check_name
+from winnow.output import Publication
+from winnow.stage import REGISTRY, FrameStage
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -70,10 +76,20 @@ LEDGER_SCHEMA = T.StructType(
 )
 #: Seconds a lease lives without renewal; ``WINNOW_LOCK_TTL`` overrides it.
 DEFAULT_LOCK_TTL = 12 * 3600
-#: Dedup index tables a stage may contribute (``FrameStage.index_tables``).
-INDEXES = ("exact", "minhash")
 #: Rows per file written by ``compact-index``.
 COMPACT_ROWS_PER_FILE = 2_000_000
+
+
+def index_names() -> tuple[str, ...]:
+    """The indexes registered stages write (``FrameStage.index_names``), sorted.
+
+    Every module of ``winnow.stages`` is loaded first, so a run, a compaction and the
+    cleanup of a dead run all know every index, whatever stages a config names.
+    """
+    load_stage_modules()
+    names = {check_name(n, "index name") for cls in REGISTRY.values()
+             if issubclass(cls, FrameStage) for n in cls.index_names}
+    return tuple(sorted(names))
 
 
 class LockedError(WinnowError):
@@ -123,6 +139,8 @@ class State:
         self.spark = spark
         self.root = root.rstrip("/")
         self.fs = HadoopFS(spark)
+        #: Dedup indexes this state may hold (written by ``FrameStage.index_tables``).
+        self.indexes = index_names()
 
     # -- commits -------------------------------------------------------------
     def committed_runs(self) -> list[str]:
@@ -153,8 +171,6 @@ class State:
         marker (one that died after its commit) by replaying its commit record's
         ``after_commit`` moves; returns the runs it finished. Runs without a marker
         whose ``_SUCCESS`` exists (published before markers existed) only get one."""
-        from winnow.output import Publication
-
         marked = set(self.fs.list(f"{self.root}/published"))
         finished = []
         for run_id in (r for r in self.committed_runs() if r not in marked):
@@ -272,7 +288,7 @@ class State:
         live = self.compactions()
         current = {c.id for c in live.current}
         doomed = [self.partition(f"index/{name}", r)
-                  for name in INDEXES for r in sorted(live.replaced_runs)]
+                  for name in self.indexes for r in sorted(live.replaced_runs)]
         doomed += [f"{self.root}/compacted/{cid}" for cid in self.fs.list(f"{self.root}/compacted")
                    if cid not in current]
         doomed += [f"{self.root}/_staging/{n}" for n in self.fs.list(f"{self.root}/_staging")
@@ -294,12 +310,13 @@ class State:
             self.collect_garbage()
             live = self.compactions()
             runs = [r for r in self.committed_runs() if r not in live.replaced_runs
-                    and any(self.fs.exists(self.partition(f"index/{n}", r)) for n in INDEXES)]
+                    and any(self.fs.exists(self.partition(f"index/{n}", r))
+                            for n in self.indexes)]
             if len(runs) + len(live.current) <= 1:
                 return None
             staging = f"{self.root}/_staging/{cid}"
             counts = {}
-            for name in INDEXES:
+            for name in self.indexes:
                 frame = self.index(name)
                 if frame is None:
                     continue

@@ -1,0 +1,78 @@
+"""The sink contract: one output format per module, registered by name.
+
+A sink writes a named part of a run, a DataFrame, into the staging area of the run's
+:class:`~winnow.output.Publication` and declares where publication moves it. A part's
+name is its path under the staging area (``kept``, ``stats/domains``,
+``index/exact``); its destination is where it is published: after the commit point
+for output parts, before it (``before_commit``) for the state's index and ledger
+partitions, which count only once the run commits. A sink writes nothing but its
+staging directory, so a crashed run never leaves a part half in place.
+
+``read`` loads a written part back: the conservation check counts the rows of the
+written document parts, not of the frame they came from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from winnow.errors import WinnowError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from winnow.output import Publication
+
+#: The sink of the document parts (kept, removed, quarantine).
+DEFAULT = "parquet"
+
+
+class Sink:
+    """One output format: ``save`` writes a frame into a directory, ``load`` reads it."""
+
+    #: The name the registry knows this format by.
+    name: ClassVar[str]
+
+    def __init__(self, spark: SparkSession, pub: Publication):
+        self.spark = spark
+        self.pub = pub
+
+    def write(self, part: str, df: DataFrame, destination: str, *,
+              before_commit: bool = False) -> str:
+        """Write ``df`` as ``part`` of the staging area, to be published at ``destination``;
+        returns the staged path."""
+        staged = self.pub.stage(part, destination, before_commit=before_commit)
+        self.save(df, staged)
+        return staged
+
+    def read(self, part: str) -> DataFrame:
+        """A part written by this sink, read back from the staging area."""
+        return self.load(self.pub.path(part))
+
+    def save(self, df: DataFrame, path: str) -> None:
+        """Write ``df`` into the new directory ``path`` (files of this format)."""
+        raise NotImplementedError
+
+    def load(self, path: str) -> DataFrame:
+        """The rows ``save`` wrote into ``path``."""
+        raise NotImplementedError
+
+
+#: Registered sinks by name.
+REGISTRY: dict[str, type[Sink]] = {}
+S = TypeVar("S", bound=type[Sink])
+
+
+def register(cls: S) -> S:
+    """Class decorator adding a sink to the registry under ``cls.name``."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"sink {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def sink(name: str, spark: SparkSession, pub: Publication) -> Sink:
+    """A new sink of the registered format ``name`` writing into ``pub``."""
+    if name not in REGISTRY:
+        raise WinnowError(f"no sink {name!r} (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name](spark, pub)
