@@ -129,7 +129,7 @@ def apply_rules(df: DataFrame, cases: list[tuple[Stage, Rule]]) -> DataFrame:
 
 
 def decide(df: DataFrame, stages: list[SignalStage], ctx: RunContext,
-           materialise: Callable[[DataFrame], DataFrame]) -> DataFrame:
+           materialise: Callable[[DataFrame, SignalStage], DataFrame]) -> DataFrame:
     """Apply the rules of a fused pass's filtering stages in config order.
 
     Before the first corpus-wide stage decides, the rules of the stages before it are
@@ -146,7 +146,7 @@ def decide(df: DataFrame, stages: list[SignalStage], ctx: RunContext,
             continue
         df = apply_rules(df, cases)
         if not materialised:
-            df, materialised = materialise(df), True
+            df, materialised = materialise(df, s), True
         cases = [(s, r) for r in s.decide(df, ctx)]
     return apply_rules(df, cases)
 
@@ -199,11 +199,11 @@ def annotate(
 
     pending: list[str] = [frame.INPUT_STAGE]
 
-    def settle(current: DataFrame) -> DataFrame:
-        """Materialise a signal pass before a corpus-wide decision."""
+    def settle(current: DataFrame, stage: SignalStage) -> DataFrame:
+        """Materialise a signal pass before ``stage`` decides over the corpus."""
         nonlocal pending
         current = materialise(current, " + ".join(pending))
-        pending = []
+        pending = [f"decide {stage.name}"]
         return current
 
     for group in groups:
