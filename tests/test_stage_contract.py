@@ -8,11 +8,13 @@ the SQL each stage generates must not change.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from pyspark import cloudpickle
 from pyspark.sql import functions as F
 from winnow import config
 from winnow.frame import DOC_SCHEMA, is_kept
@@ -139,8 +141,17 @@ class LongestHalf(SignalStage):
         return [Rule("shorter_half", f"longest_half_chars < {self.threshold!r}")]
 
 
+@pytest.fixture
+def by_value():
+    """Ship this module's classes to the Python workers by value (they cannot import it)."""
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)
+    yield
+    cloudpickle.unregister_pickle_by_value(module)
+
+
 @pytest.mark.spark
-def test_corpus_wide_decision_sees_earlier_rules_and_precedes_later(spark):
+def test_corpus_wide_decision_sees_earlier_rules_and_precedes_later(spark, by_value):
     """Length removes the one-word documents first; the median is taken over the rest;
     the later rule only judges what the decision kept."""
     texts = ["w"] * 4 + [" ".join(["word"] * n) for n in range(2, 12)]
