@@ -24,14 +24,15 @@ from winnow.report import formatting as fmt
 from winnow.report.funnel import removals, run_totals, steps, trends
 from winnow.report.page import SCRIPT
 
-#: Explicit types where inference from Python values is ambiguous (a map column).
+#: Explicit types where inference from Python values is ambiguous (the stage timings).
 SCHEMAS = {"run": pa.schema([
     ("run_id", pa.string()), ("started_at", pa.timestamp("us")),
     ("finished_at", pa.timestamp("us")), ("config_hash", pa.string()),
     ("config_path", pa.string()), ("inputs", pa.list_(pa.string())),
     ("winnow_version", pa.string()), ("spark_version", pa.string()),
     ("python_version", pa.string()), ("master", pa.string()),
-    ("default_parallelism", pa.int32()), ("stage_wall_seconds", pa.map_(pa.string(), pa.float64())),
+    ("default_parallelism", pa.int32()), ("stage_wall_seconds", pa.list_(
+        pa.struct([("stage", pa.string()), ("seconds", pa.float64())]))),
     ("documents_in", pa.int64()), ("documents_kept", pa.int64()),
     ("documents_removed", pa.int64()), ("documents_quarantined", pa.int64()),
     ("signal_passes", pa.int32()), ("signal_pass_rows", pa.int64())])}
@@ -74,8 +75,9 @@ def run_tables(run_id: str, started: datetime, n: int = 1000, short: int = 120,
             seconds=75), config_hash="abc123", config_path="conf/default.yaml",
             inputs=["data/a.jsonl.gz", "data/b.jsonl.gz"], winnow_version="0.1.0",
             spark_version="4.1.1", python_version="3.11.7", master="local[2]",
-            default_parallelism=2, stage_wall_seconds=[("input + normalize + length", 40.0),
-                                                       ("exact_dedup", 12.0)],
+            default_parallelism=2, stage_wall_seconds=[
+                {"stage": "input + normalize + length", "seconds": 40.0},
+                {"stage": "exact_dedup", "seconds": 12.0}],
             documents_in=n, documents_kept=kept, documents_removed=short + dups,
             documents_quarantined=2, signal_passes=1, signal_pass_rows=n)],
         "signals": [

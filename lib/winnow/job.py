@@ -43,6 +43,11 @@ if TYPE_CHECKING:
     from winnow.pipeline import StageTiming
     from winnow.state import State
 
+STAGE_SECONDS = T.ArrayType(T.StructType([
+    T.StructField("stage", T.StringType(), False),
+    T.StructField("seconds", T.DoubleType(), False),
+]))
+
 RUN_SCHEMA = T.StructType(
     [
         T.StructField("run_id", T.StringType(), False),
@@ -56,8 +61,10 @@ RUN_SCHEMA = T.StructType(
         T.StructField("python_version", T.StringType(), False),
         T.StructField("master", T.StringType(), True),
         T.StructField("default_parallelism", T.IntegerType(), True),
-        T.StructField("stage_wall_seconds", T.MapType(T.StringType(), T.DoubleType()), True),
-        T.StructField("stage_cpu_seconds", T.MapType(T.StringType(), T.DoubleType()), True),
+        # Lists of (stage, seconds) structs, not MAPs: every Parquet reader (pandas, polars,
+        # DuckDB, Hugging Face datasets) loads a list of structs; datasets cannot load a MAP.
+        T.StructField("stage_wall_seconds", STAGE_SECONDS, True),
+        T.StructField("stage_cpu_seconds", STAGE_SECONDS, True),
         T.StructField("documents_in", T.LongType(), False),
         T.StructField("documents_kept", T.LongType(), False),
         T.StructField("documents_removed", T.LongType(), False),
@@ -261,11 +268,16 @@ def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id:
     row = (
         run_id, started, finished, cfg.hash, cfg.source, [f.path for f in files],
         winnow.__version__, spark.version, platform.python_version(), sc.master,
-        sc.defaultParallelism, timing.wall, timing.cpu, sum(source.values()), counts.kept,
-        counts.removed, counts.quarantined, timing.signal_passes, timing.signal_rows,
-        timing.ids_renamed,
+        sc.defaultParallelism, _pairs(timing.wall), _pairs(timing.cpu), sum(source.values()),
+        counts.kept, counts.removed, counts.quarantined, timing.signal_passes,
+        timing.signal_rows, timing.ids_renamed,
     )
     return spark.createDataFrame([row], RUN_SCHEMA)
+
+
+def _pairs(seconds: dict[str, float]) -> list[tuple[str, float]]:
+    """A {stage: seconds} mapping as the ``STAGE_SECONDS`` list, in the order of the run."""
+    return [(name, float(secs)) for name, secs in seconds.items()]
 
 
 def _manifest(cfg: Config, files: list[InputFile], run_id: str, started: datetime,

@@ -480,7 +480,7 @@ def run_section(v: RunView) -> Section:
         shown = "".join(f"<li><code>{escape(p)}</code></li>" for p in inputs[:20])
         extra = f"<li>… and {len(inputs) - 20} more</li>" if len(inputs) > 20 else ""
         items.append((f"inputs ({len(inputs)})", f'<ul class="inputs">{shown}{extra}</ul>'))
-        wall = sorted(dict(run.get("stage_wall_seconds") or []).items(), key=lambda kv: -kv[1])
+        wall = sorted(_stage_seconds(run.get("stage_wall_seconds")), key=lambda kv: -kv[1])
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{val}</dd>" for k, val in items)
     body = f'<dl class="meta">{dl}</dl>'
     if wall:
@@ -501,3 +501,10 @@ def run_section(v: RunView) -> Section:
 def _slug(s: str) -> str:
     """An HTML id fragment from a reason or table name (``length:too_short``)."""
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in s)
+
+
+def _stage_seconds(value: Any) -> list[tuple[str, float]]:
+    """``stats/run``'s list of ``{stage, seconds}`` structs (older runs: a MAP, read as
+    ``(key, value)`` pairs) as ``(stage, seconds)`` pairs."""
+    return [(p["stage"], p["seconds"]) if isinstance(p, dict) else (p[0], p[1])
+            for p in (value or [])]
