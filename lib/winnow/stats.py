@@ -3,7 +3,8 @@
 ``stage_summary`` is tidy: one row per (stage, outcome[, reason]) with
 ``outcome`` in ``in``, ``removed``, ``modified``, ``out``. Conservation holds by
 construction (``in = out + Σ removed`` per stage) and is re-checked against the
-written files by the job.
+written files by the job. When the frame has a ``token_count`` column (the ``tokens``
+stage), ``stage_summary`` gains a ``tokens`` column: summed per row like ``characters``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ STAGE_SUMMARY_SCHEMA = T.StructType(
         T.StructField("cpu_seconds", T.DoubleType(), True),
     ]
 )
+#: The column ``stage_summary`` gains when the frame counts tokens (``token_count``).
+TOKEN_COUNT = "token_count"
+TOKENS_FIELD = T.StructField("tokens", T.LongType(), True)
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Counts:
     quarantined: int
     by_reason: dict[str, int]
     groups: list[dict]
+    #: Whether the frame had a ``token_count`` column (groups then carry ``tokens``).
+    has_tokens: bool = False
 
 
 def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
@@ -55,6 +61,9 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
     aggs = [F.count(F.lit(1)).alias("documents"),
             F.coalesce(F.sum("input_chars"), F.lit(0)).alias("characters"),
             F.coalesce(F.sum(F.length("text")), F.lit(0)).alias("final_characters")]
+    has_tokens = TOKEN_COUNT in df.columns
+    if has_tokens:
+        aggs.append(F.coalesce(F.sum(F.col(TOKEN_COUNT).cast("long")), F.lit(0)).alias("tokens"))
     aggs += [F.sum(F.col(f"{s.name}_modified").cast("long")).alias(f"mod__{s.name}")
              for s in modifying]
     rows = [r.asDict() for r in df.groupBy("stage", "reason").agg(*aggs).collect()]
@@ -73,6 +82,7 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
         quarantined=quarantined,
         by_reason=by_reason,
         groups=rows,
+        has_tokens=has_tokens,
     )
 
 
@@ -80,7 +90,10 @@ def stage_summary_rows(
     counts: Counts, stages: list[Stage], run_id: str, wall: dict[str, float],
     cpu: dict[str, float],
 ) -> list[tuple]:
-    """Tidy per-stage funnel rows: in, removed by reason, modified, out."""
+    """Tidy per-stage funnel rows: in, removed by reason, modified, out.
+
+    Each row is a ``STAGE_SUMMARY_SCHEMA`` tuple plus ``tokens`` last (None unless the
+    frame counted tokens, see :func:`stage_summary_frame`)."""
     order = [frame.INPUT_STAGE] + [s.name for s in stages if s.mode != "off"]
     by_stage: dict[str, list[dict]] = {}
     for g in counts.groups:
@@ -89,35 +102,46 @@ def stage_summary_rows(
     rows: list[tuple] = []
     docs_in = counts.records
     chars_in = sum(g["characters"] for g in counts.groups)
+    tokens = counts.has_tokens
+    tokens_in = sum(g["tokens"] for g in counts.groups) if tokens else None
     for i, name in enumerate(order):
         w = next((v for k, v in wall.items() if name in k.split(" + ")), None)
         c = cpu.get(name)
-        rows.append((run_id, i, name, "in", None, docs_in, chars_in, w, c))
+        rows.append((run_id, i, name, "in", None, docs_in, chars_in, w, c, tokens_in))
         for g in sorted(by_stage.get(name, []), key=lambda g: g["reason"]):
             rows.append((run_id, i, name, "removed", g["reason"], g["documents"],
-                         g["characters"], None, None))
+                         g["characters"], None, None, g["tokens"] if tokens else None))
             docs_in -= g["documents"]
             chars_in -= g["characters"]
+            if tokens:
+                tokens_in -= g["tokens"]
         mod_key = f"mod__{name}"
         if counts.groups and mod_key in counts.groups[0]:
             # Documents still kept when this stage ran: kept ones and those removed later.
             later = set(order[i:])
             mod = sum(g[mod_key] or 0 for g in counts.groups
                       if g["reason"] is None or (g["stage"] in later and g["stage"] != name))
-            rows.append((run_id, i, name, "modified", None, mod, 0, None, None))
-        rows.append((run_id, i, name, "out", None, docs_in, chars_in, None, None))
+            rows.append((run_id, i, name, "modified", None, mod, 0, None, None,
+                         0 if tokens else None))
+        rows.append((run_id, i, name, "out", None, docs_in, chars_in, None, None, tokens_in))
     return rows
 
 
 def stage_summary_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
-    return spark.createDataFrame(rows, STAGE_SUMMARY_SCHEMA)
+    """``stats/stage_summary`` from :func:`stage_summary_rows`: with a ``tokens`` column
+    (last) when the frame counted tokens (the rows' last field is set), else without."""
+    n = len(STAGE_SUMMARY_SCHEMA.fields)
+    if any(len(r) > n and r[n] is not None for r in rows):
+        schema = T.StructType([*STAGE_SUMMARY_SCHEMA.fields, TOKENS_FIELD])
+        return spark.createDataFrame(rows, schema)
+    return spark.createDataFrame([r[:n] for r in rows], STAGE_SUMMARY_SCHEMA)
 
 
 def format_summary(rows: list[tuple]) -> str:
     """The end-of-run table printed on the terminal."""
     lines = [f"{'stage':<22} {'in':>10} {'removed':>10} {'out':>10}   top reasons"]
     current: dict[str, dict] = {}
-    for _, i, stage, outcome, reason, docs, _chars, _w, _c in rows:
+    for _, i, stage, outcome, reason, docs, *_ in rows:
         entry = current.setdefault(stage, {"i": i, "in": 0, "out": 0, "reasons": []})
         if outcome in ("in", "out"):
             entry[outcome] = docs
