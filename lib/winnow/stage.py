@@ -302,6 +302,35 @@ class FrameStage(Stage):
         return {}
 
 
+class RewriteStage(FrameStage):
+    """A corpus-wide stage that cuts parts of the text (line and substring dedup).
+
+    ``drops`` decides over the whole frame, in Spark (nothing reaches the driver),
+    which character spans of which kept documents go: rows ``(id, spans)`` with
+    ``spans`` an array of ``struct<start: int, end: int>`` (code point offsets into
+    the current text; overlaps allowed). ``apply`` then cuts them in one Arrow pass
+    (``winnow.subdedup.rewrite``) that adds ``<name>_modified`` and
+    ``<name>_chars_removed``. A document that would lose more than
+    ``params.max_removed_fraction`` of its characters, or be left blank, is removed
+    with ``<family>:mostly_duplicate`` and keeps its text. In annotate mode the text
+    stays; ``<name>_chars_removed`` says what filter mode would cut.
+    """
+
+    def drops(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        raise NotImplementedError
+
+    def modifies_text(self) -> bool:
+        return True
+
+    def output_columns(self) -> list[str]:
+        return [f"{self.name}_modified", f"{self.name}_chars_removed"]
+
+    def apply(self, df: DataFrame, ctx: RunContext) -> DataFrame:
+        from winnow.subdedup.rewrite import apply_drops
+
+        return apply_drops(self, df, self.drops(df, ctx), ctx)
+
+
 REGISTRY: dict[str, type[Stage]] = {}
 
 
