@@ -12,6 +12,14 @@ conservation check), so a reader
   compressed stream), so no listed file vanishes from the accounting;
 * opens its file with ``open_binary`` (local paths and URIs alike).
 
+A reader may add columns after ``DOC_SCHEMA`` (``columns``: WARC's ``warc_date``,
+``content_type``, ``http_status``, ``offset``); rows of other formats get nulls there.
+A reader whose files can be cut into byte ranges (``split``: a ``.warc.gz`` at gzip
+member boundaries) reads each range as its own task with ``read_range``: every record
+belongs to exactly one range (the one its first byte lies in), only the range at
+byte 0 adds the ``input:empty_file`` row, and the job sums the ranges' rows into the
+file's record count (``winnow.io.source``).
+
 ``input.format: auto`` resolves a file from its name (``format_for``): a compression
 suffix (``.gz``, ``.zst``, ``.zstd``) is cut, then the longest registered suffix the
 rest ends with names the format. A file no reader claims is skipped in a directory
@@ -44,9 +52,23 @@ class Reader:
     #: How error messages name its files; None: its first suffix.
     shown: ClassVar[str | None] = None
 
+    #: Columns this format adds after ``DOC_SCHEMA`` (null in other formats' rows).
+    columns: ClassVar[tuple[pa.Field, ...]] = ()
+
     def read(self, path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
         """``DOC_SCHEMA`` batches for one file; ``fields`` maps the text, id and url roles."""
         raise NotImplementedError
+
+    def split(self, path: str, size: int, split_bytes: int) -> list[tuple[int, int]]:
+        """Byte ranges ``[start, end)`` read as separate tasks; one range: not splittable."""
+        return [(0, size)]
+
+    def read_range(self, path: str, fields: dict[str, str], start: int,
+                   end: int) -> Iterator[pa.RecordBatch]:
+        """The rows of the records whose first byte lies in ``[start, end)``."""
+        if start != 0:
+            raise NotImplementedError(f"{self.name} files cannot be split")
+        return self.read(path, fields)
 
 
 #: Registered readers by format name.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -32,8 +32,10 @@ def document_id(source: str, position: int) -> str:
 class Rows:
     """Accumulates output rows column-wise and emits Arrow batches."""
 
-    def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {f.name: [] for f in DOC_SCHEMA}
+    def __init__(self, columns: Sequence[pa.Field] = ()) -> None:
+        """``columns``: a format's own columns after ``DOC_SCHEMA`` (``Reader.columns``)."""
+        self.schema = pa.schema([*DOC_SCHEMA, *columns]) if columns else DOC_SCHEMA
+        self.cols: dict[str, list[Any]] = {f.name: [] for f in self.schema}
         self.total = 0
 
     def add(self, **row: Any) -> None:
@@ -47,13 +49,17 @@ class Rows:
     def flush(self) -> pa.RecordBatch:
         """The rows added since the last flush, as one batch."""
         self.total += len(self)
-        batch = pa.RecordBatch.from_pydict(self.cols, schema=DOC_SCHEMA)
-        self.cols = {f.name: [] for f in DOC_SCHEMA}
+        batch = pa.RecordBatch.from_pydict(self.cols, schema=self.schema)
+        self.cols = {f.name: [] for f in self.schema}
         return batch
 
-    def finish(self, source: str) -> Iterator[pa.RecordBatch]:
-        """The last batch of a file; one that gave no row at all gets ``input:empty_file``."""
-        if not self.total and not len(self):
+    def finish(self, source: str, whole: bool = True) -> Iterator[pa.RecordBatch]:
+        """The last batch of a file; one that gave no row at all gets ``input:empty_file``.
+
+        ``whole``: False for a byte range after the first of a split file (an empty
+        range is no empty file).
+        """
+        if whole and not self.total and not len(self):
             quarantine(self, source, 0, "input:empty_file", "")
         if len(self):
             yield self.flush()
