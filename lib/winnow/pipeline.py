@@ -43,13 +43,17 @@ class StageTiming:
 
 
 def group_stages(stages: list[Stage]) -> list[list[SignalStage] | FrameStage]:
-    """Consecutive signal stages fuse into one Arrow pass; frame stages stand alone."""
+    """Consecutive signal stages fuse into one Arrow pass; frame stages stand alone.
+
+    A signal stage with ``starts_pass`` (``extract``) begins a new pass, so the rules
+    of the stages before it are applied first and it can skip rejected rows (``reason``).
+    """
     groups: list[list[SignalStage] | FrameStage] = []
     for s in stages:
         if s.mode == "off":
             continue
         if isinstance(s, SignalStage):
-            if groups and isinstance(groups[-1], list):
+            if groups and isinstance(groups[-1], list) and not getattr(s, "starts_pass", False):
                 groups[-1].append(s)
             else:
                 groups.append([s])
