@@ -38,3 +38,23 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"shared data not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="session", autouse=True)
+def assets_path(tmp_path_factory) -> Path:
+    """The shipped recipes' word lists (``asset:`` names) as a fresh clone gets them:
+    ``winnow assets fetch --from`` the shared copy into a temporary directory, which is
+    then the whole search path (``WINNOW_ASSETS``; the user cache is pointed away too)."""
+    from winnow import assets
+
+    home = tmp_path_factory.mktemp("assets")
+    assets.fetch(home, source_dir=SHARED / "wordlists")
+    saved = {k: os.environ.get(k) for k in (assets.ENV, "XDG_CACHE_HOME")}
+    os.environ[assets.ENV] = str(home)
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield home
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

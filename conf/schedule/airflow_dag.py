@@ -33,6 +33,9 @@ with DAG(
             "--quiet",
         ],
         conf={"spark.sql.adaptive.enabled": "true"},
+        # The recipe's word lists (`asset:` names), filled once by `winnow assets fetch`;
+        # the image (docker/Dockerfile) has them at this path on every node.
+        env_vars={"WINNOW_ASSETS": f"{WINNOW}/assets"},
     )
 
 # Weekly: merge the nightly index partitions into one compaction (idempotent). It

@@ -23,6 +23,7 @@ import struct
 import types
 import typing
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from winnow import assets
 from winnow.errors import ConfigError, WinnowError
 from winnow.io.reader import input_formats
 from winnow.stage import (
@@ -205,11 +207,23 @@ def parse(raw: Any, source: str = "<config>", base_dir: Path | None = None) -> C
     """Validate a config mapping; relative file params resolve against ``base_dir``."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: top level must be a mapping")
-    known = {"input", "output", "stages"}
+    known = {"assets", "input", "output", "stages"}
     for key in raw:
         if key not in known:
             raise ConfigError(f"{_short(str(key))}: unknown top-level key "
                               f"(known: {', '.join(sorted(known))})")
+    token = _ASSET_DIRS.set(tuple(assets.config_dirs(raw.get("assets"), base_dir)))
+    try:
+        return _parse(raw, source, base_dir)
+    finally:
+        _ASSET_DIRS.reset(token)
+
+
+#: The parsed config's ``assets`` directories, for ``asset:`` file parameters.
+_ASSET_DIRS: ContextVar[tuple[Path, ...]] = ContextVar("asset_dirs", default=())
+
+
+def _parse(raw: dict, source: str, base_dir: Path | None) -> Config:
     inp = _dataclass_from(InputConfig, raw.get("input") or {}, "input", base_dir)
     formats = input_formats()
     if inp.format not in formats:
@@ -379,6 +393,8 @@ def resolve_file(value: str, key: str, base_dir: Path | None) -> str:
     """Resolve a file parameter; local files must exist, remote URIs are trusted."""
     if "://" in value:
         return value
+    if value.startswith(assets.PREFIX):  # a shipped word list, on the asset search path
+        return assets.resolve(value[len(assets.PREFIX):], key, _ASSET_DIRS.get())
     candidates = [Path(value)]
     if base_dir is not None and not Path(value).is_absolute():
         # Relative paths: first as given (from the working directory), then beside
