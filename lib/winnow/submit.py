@@ -148,6 +148,7 @@ def find_spark_submit() -> str:
 
 def build(args: argparse.Namespace) -> Submission:
     """Turn ``winnow submit`` arguments into a :class:`Submission` (builds the zips)."""
+    from winnow.objectstore import with_object_store
     from winnow.session import JVM_OPTIONS, PROFILE_DIR, load_profile
 
     overrides: dict[str, str] = {}
@@ -161,7 +162,8 @@ def build(args: argparse.Namespace) -> Submission:
     k8s = master.startswith("k8s://")
     deploy_mode = args.deploy_mode or ("cluster" if k8s else "client")
     profile = args.spark_profile or ("local" if local else "cluster")
-    conf = load_profile(profile)
+    # A profile with S3A settings (conf/spark/s3.yaml): its jars, endpoint and region.
+    conf = with_object_store(load_profile(profile))
     run_args = ["--config", args.config, "--input", *args.input, "--output", args.output]
     run_args += ["--run-id", args.run_id] if args.run_id else []
     run_args += ["--state", args.state] if args.state else []
