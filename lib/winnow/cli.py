@@ -1,21 +1,80 @@
 """The ``winnow`` command: ``run``, ``synth``, ``submit``, ``compact-index``, ….
 
-Everything that can be checked without Spark (config, input paths) is checked
-first; user errors print one line and exit with status 2. A failed invariant
-(conservation, unique ids) prints one line and exits with status 3.
+Everything that can be checked without Spark (config, input paths, the output, the
+master URL and whether a ``spark://`` master answers) is checked first; user errors
+print one line and exit with status 2. So do infrastructure errors that surface only
+inside Spark (a failed write, a lost master): one line naming what failed, the trace
+with ``--debug``. A failed invariant (conservation, unique ids) prints one line and
+exits with status 3.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from winnow.errors import InvariantError, WinnowError
+from winnow.errors import InfrastructureError, InvariantError, WinnowError
 
 EXIT_USAGE = 2
 #: A checked invariant failed (e.g. conservation): a bug or a faulty stage, not the user.
 EXIT_INVARIANT = 3
+#: Seconds to wait for a ``spark://`` master to accept a TCP connection before Spark starts.
+CONNECT_TIMEOUT = 3.0
+DESCRIPTION = ("winnow: curate text corpora on Apache Spark (filters, dedup, statistics). "
+               "Start with `winnow run --help`, `winnow stages` and `winnow assets --help`.")
+
+# The master URLs Spark accepts (SparkContext / SparkSubmit): local, local[N|*],
+# local[N|*,F], local-cluster[N,C,M], spark://HOST:PORT[,HOST:PORT…], yarn,
+# k8s://[http(s)://]HOST[:PORT].
+_HOST_PORT = r"[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.]+\]"
+MASTER_FORMS = (
+    re.compile(r"local(\[(\d+|\*)(,\d+)?\])?"),
+    re.compile(r"local-cluster\[\d+,\d+,\d+\]"),
+    re.compile(rf"spark://({_HOST_PORT}):\d+(,({_HOST_PORT}):\d+)*"),
+    re.compile(r"yarn"),
+    re.compile(r"k8s://(https?://)?[A-Za-z0-9_.\-\[\]:]+(/\S*)?"),
+)
+
+
+def check_master(master: str | None) -> None:
+    """Refuse a malformed ``--master`` and a ``spark://`` master that does not answer,
+    before the JVM starts (Spark would print a long trace, or retry for a minute)."""
+    if master is None:
+        return
+    if not any(form.fullmatch(master) for form in MASTER_FORMS):
+        raise WinnowError(f"--master {master[:80]}: not a Spark master URL (use local[*], "
+                          "local[N], spark://HOST:PORT, yarn or k8s://HOST:PORT)")
+    if not master.startswith("spark://"):
+        return
+    errors = []
+    for hostport in master[len("spark://"):].split(","):
+        host, _, port = hostport.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)),
+                                          timeout=CONNECT_TIMEOUT):
+                return  # one live master of the list is enough (standby masters)
+        except OSError as exc:
+            errors.append(f"{hostport} ({exc.strerror or exc})")
+    raise InfrastructureError(f"--master {master}: cannot connect to {', '.join(errors)}; "
+                              "is the master running? (or run locally: --master 'local[*]')")
+
+
+def check_output_free(output: str, overwrite: bool, state: str | None) -> None:
+    """Refuse, before Spark starts, a local ``--output`` that already holds a complete run
+    (the publication refuses it again, for object storage and races)."""
+    if overwrite or state is not None:
+        return
+    local = output[len("file://"):] if output.startswith("file://") else output
+    if "://" in local:
+        return
+    if (Path(local) / "_SUCCESS").is_file():
+        raise WinnowError(f"output {output} already holds a complete run; choose another "
+                          "--output or pass --overwrite")
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +94,24 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                         "deduplicated against everything published; output in OUTPUT/run_id=ID/")
     p.add_argument("--overwrite", action="store_true", help="replace a complete output")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--spark-log-level", default=None,
+                   help="Spark's own log level (default ERROR; e.g. WARN, INFO)")
+    help_text = p.format_help
+
+    def with_stages() -> str:  # stage modules load only when help is asked for
+        p.epilog = "stages: " + ", ".join(_stage_names()) + " (parameters: winnow stages)"
+        return help_text()
+
+    p.format_help = with_stages  # type: ignore[method-assign]
     p.set_defaults(func=cmd_run)
+
+
+def _stage_names() -> list[str]:
+    from winnow.config import load_stage_modules
+    from winnow.stage import REGISTRY
+
+    load_stage_modules()
+    return sorted(REGISTRY)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -48,8 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     config.check_output_path(args.output)
+    check_output_free(args.output, args.overwrite, args.state)
     files = expand_inputs(args.input, cfg.input.format)
     check_output_outside_inputs(args.input, args.output)
+    check_master(args.master)
 
     from winnow import job
     from winnow.progress import Progress
@@ -58,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Under spark-submit without --master, spark-submit's master and --conf rule.
     master = args.master or (None if under_spark_submit() else "local")
     profile = args.spark_profile or ("local" if master and master.startswith("local") else None)
-    spark = build_session(args.master, profile=profile)
+    spark = build_session(args.master, profile=profile, log_level=args.spark_log_level)
     result = job.run(spark, cfg, files, args.output, run_id=args.run_id,
                      overwrite=args.overwrite, progress=Progress(args.quiet),
                      state_dir=args.state)
@@ -82,6 +160,7 @@ def cmd_compact_index(args: argparse.Namespace) -> int:
     from winnow.session import build_session, under_spark_submit
     from winnow.state import State
 
+    check_master(args.master)
     master = args.master or (None if under_spark_submit() else "local")
     profile = args.spark_profile or ("local" if master and master.startswith("local") else None)
     spark = build_session(args.master, profile=profile)
@@ -141,27 +220,109 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_report)
 
 
+def _add_assets(sub: argparse._SubParsersAction) -> None:
+    from winnow.assets import add_arguments, cmd_assets
+
+    p = sub.add_parser("assets", help="word lists of the shipped recipes: fetch, list, path",
+                       description="The word lists that recipes name as asset:NAME, looked "
+                                   "up on $WINNOW_ASSETS, the config's `assets` key, then "
+                                   "the user cache. Nothing is downloaded unless you ask.")
+    add_arguments(p)
+    p.set_defaults(func=cmd_assets)
+
+
+def _add_stages(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stages", help="list the stages with their parameters and defaults")
+    p.add_argument("names", nargs="*", help="stages to show (default: all)")
+    p.set_defaults(func=cmd_stages)
+
+
+def cmd_stages(args: argparse.Namespace) -> int:
+    """Generated from each stage's ``Params`` dataclass: name, type, default, range."""
+    import dataclasses
+    import typing
+
+    from winnow.config import DEFAULT_RANGE, _type_name, load_stage_modules
+    from winnow.stage import REGISTRY, param_fields
+
+    load_stage_modules()
+    names = args.names or sorted(REGISTRY)
+    unknown = [n for n in names if n not in REGISTRY]
+    if unknown:
+        raise WinnowError(f"unknown stage {unknown[0]!r} (known: {', '.join(sorted(REGISTRY))})")
+    for name in names:
+        cls = REGISTRY[name]
+        doc = (cls.__doc__ or "").strip().splitlines()
+        print(f"{name}: {doc[0] if doc else ''}".rstrip())
+        hints = typing.get_type_hints(cls.Params)
+        for fname, f in param_fields(cls.Params).items():
+            if f.default is not dataclasses.MISSING:
+                default = repr(f.default)
+            elif f.default_factory is not dataclasses.MISSING:
+                default = repr(f.default_factory())
+            else:
+                default = "(required)"
+            rng = f.metadata.get("range")
+            extra = f"  {rng}" if rng is not None and rng != DEFAULT_RANGE else ""
+            print(f"  {fname}: {_type_name(hints[fname])} = {default}{extra}")
+        print()
+    return 0
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_run, _add_compact_index, _add_synth, _add_submit, _add_train_quality, _add_report]
+    _add_run, _add_compact_index, _add_synth, _add_submit, _add_train_quality, _add_report,
+    _add_assets, _add_stages]
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="winnow", description=__doc__.splitlines()[0])
+    from winnow import __version__
+
+    p = argparse.ArgumentParser(prog="winnow", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"winnow {__version__}")
+    p.add_argument("--debug", action="store_true",
+                   help="print the full trace of an error (default: one line)")
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(sub)
     return p
 
 
+def _one_line(exc: BaseException) -> str:
+    """What failed, in one line: a Java exception's own class and message, not py4j's."""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            text = str(java.toString())
+        except Exception:  # noqa: BLE001 (the gateway may be gone)
+            text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(exc).__name__)
+    return first[:300]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug anywhere (also after the subcommand, or from WINNOW_DEBUG=1).
+    debug = "--debug" in argv or os.environ.get("WINNOW_DEBUG") == "1"
+    args = parser().parse_args([a for a in argv if a != "--debug"])
     try:
         return args.func(args)
     except InvariantError as exc:
         print(f"winnow: invariant violated, nothing published: {exc}", file=sys.stderr)
         return EXIT_INVARIANT
     except WinnowError as exc:
+        if debug:
+            raise
         print(f"winnow: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("winnow: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 (Spark, Java, the file system: one line)
+        if debug:
+            raise
+        print(f"winnow: error: {_one_line(exc)} (full trace: --debug)", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -11,3 +11,7 @@ class ConfigError(WinnowError):
 
 class InvariantError(WinnowError):
     """A checked invariant (e.g. document conservation) does not hold."""
+
+
+class InfrastructureError(WinnowError):
+    """Spark, the cluster or the file system failed (not the config): one line, exit 2."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from winnow.errors import WinnowError
+from winnow.objectstore import with_object_store
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "conf" / "spark"
 
@@ -22,6 +23,12 @@ DEFAULTS: dict[str, Any] = {
     # Cached frames hold whole documents: 10,000-row column batches (Spark's default)
     # make 20-60 MB byte arrays per text column, which fragment a small heap.
     "spark.sql.inMemoryColumnarStorage.batchSize": "2000",
+    # Outputs every reader loads (pandas, polars, DuckDB, Hugging Face datasets): no
+    # Hadoop ``.crc`` checksum beside each local file (the raw local file system writes
+    # none), no empty ``_SUCCESS`` inside kept/, removed/, stats/<table>/ (winnow's own
+    # ``OUTPUT/_SUCCESS`` marks a complete run).
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
 }
 
 #: JVM options for the driver and executors. G1 treats an array of half a region
@@ -49,6 +56,18 @@ def load_profile(name_or_path: str | None) -> dict[str, str]:
     return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
 
 
+SPARK_LOG_LEVELS = ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN")
+
+
+def spark_log_level(level: str | None = None) -> str:
+    """Spark's log level: ``level``, else ``$WINNOW_SPARK_LOG_LEVEL``, else ERROR (WARN
+    lines about native libraries and plan sizes are not the user's business)."""
+    chosen = (level or os.environ.get("WINNOW_SPARK_LOG_LEVEL") or "ERROR").upper()
+    if chosen not in SPARK_LOG_LEVELS:
+        raise WinnowError(f"Spark log level {chosen[:20]!r}: one of {', '.join(SPARK_LOG_LEVELS)}")
+    return chosen
+
+
 def under_spark_submit() -> bool:
     """True when launched by ``spark-submit`` (the JVM gateway already exists)."""
     return "PYSPARK_GATEWAY_PORT" in os.environ
@@ -67,9 +86,11 @@ def build_session(
     app_name: str = "winnow",
     profile: str | None = None,
     extra: dict[str, str] | None = None,
+    log_level: str | None = None,
 ):
     """Create (or reuse) the session; ``master`` defaults to ``local[*]`` outside
-    spark-submit, and to whatever spark-submit was given inside it."""
+    spark-submit, and to whatever spark-submit was given inside it. Spark logs at
+    ``log_level`` (default ``$WINNOW_SPARK_LOG_LEVEL``, else ERROR)."""
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -79,6 +100,8 @@ def build_session(
     elif not under_spark_submit():
         builder = builder.master("local[*]")
     conf = {**DEFAULTS, **load_profile(profile), **(extra or {})}
+    # A profile with S3A settings (conf/spark/s3.yaml): its jars, endpoint and region.
+    conf = with_object_store(conf)
     given = submitted_settings() if under_spark_submit() else set()
     conf = {k: v for k, v in conf.items() if k not in given}
     log4j = PROFILE_DIR / "log4j2.properties"
@@ -96,5 +119,5 @@ def build_session(
     for k, v in conf.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
+    spark.sparkContext.setLogLevel(spark_log_level(log_level))
     return spark
