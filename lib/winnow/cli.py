@@ -269,9 +269,17 @@ def cmd_stages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_mix(sub: argparse._SubParsersAction) -> None:
+    from winnow.mix.command import add_arguments, cmd_mix
+
+    p = sub.add_parser("mix", help="sample curated outputs into a training mixture at a budget")
+    add_arguments(p)
+    p.set_defaults(func=cmd_mix)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_run, _add_compact_index, _add_synth, _add_submit, _add_train_quality, _add_report,
-    _add_assets, _add_stages]
+    _add_assets, _add_stages, _add_mix]
 
 
 def parser() -> argparse.ArgumentParser:
