@@ -66,6 +66,10 @@ def aggregate(df: DataFrame, stages: list[Stage]) -> Counts:
         aggs.append(F.coalesce(F.sum(F.col(TOKEN_COUNT).cast("long")), F.lit(0)).alias("tokens"))
     aggs += [F.sum(F.col(f"{s.name}_modified").cast("long")).alias(f"mod__{s.name}")
              for s in modifying]
+    # Stages that cut spans (RewriteStage) also say how many characters they cut.
+    aggs += [F.sum(F.when(F.col(f"{s.name}_modified"), F.col(f"{s.name}_chars_removed")))
+             .alias(f"cut__{s.name}")
+             for s in modifying if f"{s.name}_chars_removed" in df.columns]
     rows = [r.asDict() for r in df.groupBy("stage", "reason").agg(*aggs).collect()]
     kept = [r for r in rows if r["reason"] is None]
     by_reason: dict[str, int] = {}
@@ -119,9 +123,11 @@ def stage_summary_rows(
         if counts.groups and mod_key in counts.groups[0]:
             # Documents still kept when this stage ran: kept ones and those removed later.
             later = set(order[i:])
-            mod = sum(g[mod_key] or 0 for g in counts.groups
-                      if g["reason"] is None or (g["stage"] in later and g["stage"] != name))
-            rows.append((run_id, i, name, "modified", None, mod, 0, None, None,
+            still = [g for g in counts.groups
+                     if g["reason"] is None or (g["stage"] in later and g["stage"] != name)]
+            mod = sum(g[mod_key] or 0 for g in still)
+            cut = sum(g.get(f"cut__{name}") or 0 for g in still)  # characters cut
+            rows.append((run_id, i, name, "modified", None, mod, cut, None, None,
                          0 if tokens else None))
         rows.append((run_id, i, name, "out", None, docs_in, chars_in, None, None, tokens_in))
     return rows
