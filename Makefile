@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DOCS ?= 20000
 DEMO_DIR ?= demo-out
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup jars demo test lint bench clean
 
 $(BIN)/winnow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,21 @@ $(BIN)/winnow: pyproject.toml
 
 setup: $(BIN)/winnow
 
+# Spark's S3A connector for s3a:// (hadoop-aws of pyspark's Hadoop, the AWS SDK v2
+# modules it calls, spark-hadoop-cloud; ~13 MB, conf/jars/s3a.pom.xml) from Maven
+# Central, cached: a second `make jars` does nothing. winnow.objectstore reads the same
+# directory (WINNOW_JARS_DIR overrides ~/.cache/winnow/jars).
+WINNOW_JARS_DIR ?= $(HOME)/.cache/winnow/jars
+S3A_JARS := $(WINNOW_JARS_DIR)/s3a-hadoop-3.4.2
+jars: $(S3A_JARS)/.complete
+
+$(S3A_JARS)/.complete: conf/jars/s3a.pom.xml
+	rm -rf $(S3A_JARS).part
+	mvn -q -B -f conf/jars/s3a.pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+		-DexcludeGroupIds=io.netty,org.slf4j,commons-logging,commons-codec,org.apache.httpcomponents \
+		-DoutputDirectory=$(S3A_JARS).part
+	rm -rf $(S3A_JARS) && mv $(S3A_JARS).part $(S3A_JARS) && touch $@
+
 # Set up, write a synthetic corpus, and curate it in local[*].
 demo: setup
 	$(BIN)/winnow synth --docs $(DEMO_DOCS) --output $(DEMO_DIR)/corpus
@@ -23,7 +38,7 @@ demo: setup
 		--output $(DEMO_DIR)/curated --overwrite
 
 # Set up and run the whole test suite (real Spark, real files).
-test: setup
+test: setup jars
 	$(BIN)/ruff check lib jobs tests bench
 	$(BIN)/pytest -q
 
