@@ -23,7 +23,7 @@ from winnow.report.tables import StatsTables
 
 #: Tables drawn by a dedicated section; any other table is listed generically.
 DRAWN = ("stage_summary", "run", "signals", "domains", "examples", "languages",
-         "dup_clusters")
+         "dup_clusters", "repeated_units")
 TOP_LANGUAGES = 20
 TOP_DOMAINS = 20
 TOP_LOSING_DOMAINS = 15
@@ -337,6 +337,31 @@ def dedup_section(v: RunView) -> Section | None:
         body += "<h3>Largest clusters</h3>" + largest_clusters(
             v.tables.rows("dup_clusters_largest", v.run_id))
     return Section("dedup", "Duplicate clusters", body)
+
+
+def subdocument_section(v: RunView) -> Section | None:
+    """Characters each text-cutting stage removed, and the most repeated units
+    (``line_dedup``'s ``stats/repeated_units``)."""
+    cut = [r for r in v.tables.rows("stage_summary", v.run_id)
+           if r.get("outcome") == "modified" and r.get("characters")]
+    if not cut and not v.tables.has("repeated_units"):
+        return None
+    body = ('<p class="lede">Stages that cut lines, paragraphs or spans out of documents '
+            "they keep: documents modified and characters removed.</p>"
+            + table_html(["stage", "documents modified", "characters removed", "of input"],
+                         [[escape(r["stage"]), fmt.count(r["documents"]),
+                           fmt.compact(r["characters"]), fmt.percent(r["characters"],
+                                                                     v.chars_in)]
+                          for r in sorted(cut, key=lambda r: r["stage_index"])],
+                         numeric={1, 2, 3}))
+    units = v.tables.rows("repeated_units", v.run_id)[:TOP_DOMAINS]
+    if units:
+        body += "<h3>Most repeated units</h3>" + table_html(
+            ["copies", "domains", "kept in", "text"],
+            [[fmt.count(u.get("copies")), fmt.count(u.get("domains")),
+              f"<code>{escape(str(u.get('kept_id')))}</code>",
+              escape(u.get("sample_text") or "")] for u in units], numeric={0, 1})
+    return Section("subdocument", "Repeated lines and spans removed", body)
 
 
 def largest_clusters(rows: list[dict[str, Any]]) -> str:
