@@ -183,6 +183,8 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", required=True, help="directory to write")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--format", choices=("jsonl", "warc", "wet"), default="jsonl",
+                   help="jsonl (default), or crawl files: warc (HTML pages) or wet")
     p.set_defaults(func=cmd_synth)
 
 
@@ -191,6 +193,13 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     if args.docs <= 0:
         raise WinnowError("--docs: must be positive")
+    if args.format != "jsonl":
+        from winnow.synth.warc import generate_warc
+
+        summary = generate_warc(args.docs, args.output, seed=args.seed,
+                                wet=args.format == "wet")
+        print(f"wrote {args.docs:,} pages to {args.output}/warc: {summary}")
+        return 0
     summary = synth.generate(args.docs, args.output, seed=args.seed, workers=args.workers)
     print(f"wrote {args.docs:,} documents to {args.output}: {summary}")
     return 0
