@@ -102,6 +102,10 @@ def build_session(
     conf = {**DEFAULTS, **load_profile(profile), **(extra or {})}
     # A profile with S3A settings (conf/spark/s3.yaml): its jars, endpoint and region.
     conf = with_object_store(conf)
+    if (master or ("" if under_spark_submit() else "local")).startswith("local"):
+        # No web UI in local mode unless asked for: its server and listener cost start-up
+        # time on every run (issue 22); the status tracker works without it.
+        conf.setdefault("spark.ui.enabled", "false")
     given = submitted_settings() if under_spark_submit() else set()
     conf = {k: v for k, v in conf.items() if k not in given}
     log4j = PROFILE_DIR / "log4j2.properties"
