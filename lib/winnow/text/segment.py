@@ -32,6 +32,7 @@ are among them. Every other document keeps exactly the tokens of
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -158,14 +159,19 @@ def segmenter(key: str) -> Callable[[str], list[str]]:
     return fallback
 
 
-def split_spans(text: str, key: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=1 << 16)
+def split_spans(text: str, key: str) -> tuple[tuple[int, int], ...]:
     """Word spans (start, end) of the white-space-free ``text`` by segmenter ``key``.
 
     The words must spell ``text`` in order; where a segmenter returns anything else
-    (a normalised form), the fallback cuts that string instead.
+    (a normalised form), the fallback cuts that string instead. Cached per process:
+    a batch is tokenised again after a stage rewrites it (C4's line rules), and
+    navigation chunks repeat across pages.
     """
     spans = _spans(text, segmenter(key)(text))
-    return spans if spans is not None else _spans(text, fallback(text)) or [(0, len(text))]
+    if spans is None:
+        spans = _spans(text, fallback(text)) or [(0, len(text))]
+    return tuple(spans)
 
 
 def _spans(text: str, words: list[str]) -> list[tuple[int, int]] | None:
