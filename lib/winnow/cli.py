@@ -128,6 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     files = expand_inputs(args.input, cfg.input.format)
     check_output_outside_inputs(args.input, args.output)
     check_master(args.master)
+    from winnow.io.fields import sample_check
+
+    for warning in sample_check(files, cfg.input.fields):  # before Spark, once per run
+        print(f"winnow: warning: {warning}", file=sys.stderr)
 
     from winnow import job
     from winnow.progress import Progress

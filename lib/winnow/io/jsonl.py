@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from winnow.io.compression import Corrupt, Truncated, decoded
+from winnow.io.fields import lift, nested_roles
 from winnow.io.reader import Reader, open_binary, register
 from winnow.io.rows import BATCH_ROWS, Rows, document, quarantine
 
@@ -43,7 +44,8 @@ def _line(rows: Rows, line: bytes, path: str, line_no: int, fields: dict[str, st
     except RecursionError:
         quarantine(rows, path, line_no, "input:nesting_too_deep", text_line)
         return
-    document(rows, record, path, line_no, fields, text_line, b"\\ud" in line or b"\\uD" in line)
+    document(rows, lift(record, nested_roles(fields)), path, line_no, fields, text_line,
+             b"\\ud" in line or b"\\uD" in line)
 
 
 def read_jsonl(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from winnow.io.fields import lift, nested_roles
 from winnow.io.reader import Reader, open_binary, register
 from winnow.io.rows import BATCH_ROWS, Rows, document, quarantine
 
@@ -40,6 +41,7 @@ def read_parquet(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
 
     rows = Rows()
     position = 0
+    nested = nested_roles(fields)  # struct columns, read as dicts: `url: metadata.url`
     try:
         with open_binary(path, seekable=True) as raw:
             pf = pq.ParquetFile(raw)
@@ -48,7 +50,7 @@ def read_parquet(path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
                     if record is None:
                         _unconvertible(rows, batch.slice(i, 1), path, position, fields)
                     else:
-                        document(rows, record, path, position, fields, record)
+                        document(rows, lift(record, nested), path, position, fields, record)
                     position += 1
                 yield rows.flush()
     except (pa.ArrowException, OSError) as exc:
