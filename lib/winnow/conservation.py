@@ -3,10 +3,12 @@
 Left side: the records each reader saw, per input file (lines, Parquet rows, one
 row per unreadable or empty file), tallied on the executors as each file is read,
 before any stage runs. Right side: the rows of the written ``kept/``, ``removed/``
-and ``quarantine/`` files, read back through the sink that wrote them. A stage that
-multiplies rows (a join on a repeated key) or loses them makes the two sides differ,
-and the run fails before anything is published. The same read-back checks that
-every output id is unique.
+and ``quarantine/`` files, counted by the sink that wrote them (Parquet: from the
+files' footers, no read-back). A stage that multiplies rows (a join on a repeated
+key) or loses them makes the two sides differ, and the run fails before anything is
+published. Every output id is unique: the ids of the final frame (its narrow ``id``
+column, never the text) are counted distinct, and the written files hold exactly as
+many rows as the readers saw.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from winnow.io.listing import InputFile
+    from winnow.sinks.base import Sink
 
 DOCUMENT_PARTS = ("kept", "removed", "quarantine")
 #: A file whose tally differed between two attempts at reading it.
@@ -65,6 +68,17 @@ def source_records(tally: Accumulator, files: list[InputFile]) -> dict[str, int]
                 f"conservation: input {f.path} gave different records on two reads")
         counts[f.path] = n
     return counts
+
+
+def counted_rows(sink: Sink, final: DataFrame) -> dict[str, int]:
+    """Rows per written document part (``sink.rows``: Parquet footers), their ``_total``,
+    and ``_distinct_ids``, the distinct ids of ``final`` (one job over its id column)."""
+    from pyspark.sql import functions as F
+
+    written = {part: int(sink.rows(part)) for part in DOCUMENT_PARTS}
+    written["_total"] = sum(written.values())
+    written["_distinct_ids"] = int(final.select(F.count_distinct("id")).first()[0] or 0)
+    return written
 
 
 def written_rows(parts: dict[str, DataFrame]) -> dict[str, int]:

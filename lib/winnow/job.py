@@ -14,6 +14,8 @@ import platform
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -30,7 +32,7 @@ from winnow.io.listing import InputFile
 from winnow.io.source import read_documents
 from winnow.names import check_name
 from winnow.pipeline import annotate
-from winnow.progress import Progress
+from winnow.progress import JobCounts, Progress, SparkActivity
 from winnow.sinks import base as sinks
 from winnow.sinks.parquet import ParquetSink
 from winnow.stage import FrameStage, RunContext
@@ -72,6 +74,10 @@ RUN_SCHEMA = T.StructType(
         T.StructField("signal_passes", T.IntegerType(), False),
         T.StructField("signal_pass_rows", T.LongType(), False),
         T.StructField("ids_renamed", T.LongType(), False),
+        # Spark work of the run up to this table's write (winnow.progress.SparkActivity).
+        T.StructField("spark_jobs", T.IntegerType(), True),
+        T.StructField("spark_stages", T.IntegerType(), True),
+        T.StructField("spark_tasks", T.LongType(), True),
     ]
 )
 
@@ -85,6 +91,10 @@ class RunResult:
     counts: stats.Counts
     summary: list[tuple]
     manifest: dict
+    #: Spark jobs, stages and tasks of the whole run (including the statistics' write).
+    spark: JobCounts | None = None
+    #: Those of the tail: after the last stage (write, statistics, conservation).
+    spark_tail: JobCounts | None = None
 
 
 def new_run_id() -> str:
@@ -159,7 +169,45 @@ def _execute(
     progress: Progress,
     state: State | None,
 ) -> RunResult:
-    """Read, annotate and write everything of a run into ``pub``'s staging area."""
+    """Read, annotate and write everything of a run into ``pub``'s staging area.
+
+    Every Spark job of the run carries the job group ``winnow-<run_id>``: counted into
+    ``stats/run`` and the summary, and watched by the live progress line."""
+    sc = spark.sparkContext
+    with SparkActivity(sc, f"winnow-{run_id}-{uuid.uuid4().hex[:6]}",
+                       f"winnow run {run_id}") as activity, \
+            progress.watch(sc, activity.group), _shuffle_partitions(spark, files):
+        result = _steps(spark, cfg, files, run_id, pub, layout, progress, state, activity)
+        result.spark = activity.counts()
+    return result
+
+
+#: Input bytes per shuffle partition when winnow sizes them (files as stored, often gzip).
+SHUFFLE_BYTES = 128 * 1024 * 1024
+SHUFFLE_KEY = "spark.sql.shuffle.partitions"
+
+
+@contextmanager
+def _shuffle_partitions(spark: SparkSession, files: list[InputFile]) -> Iterator[None]:
+    """Shuffle partitions sized from the input, unless the user set them: Spark's 200
+    make every map task of a small run write 200 shuffle blocks (AQE then coalesces the
+    reduce side). At least the default parallelism; restored after the run."""
+    sc = spark.sparkContext
+    before = spark.conf.get(SHUFFLE_KEY)
+    if sc.getConf().contains(SHUFFLE_KEY) or before != "200":  # set by the user
+        yield
+        return
+    size = sum(max(f.size or 0, 0) for f in files)
+    spark.conf.set(SHUFFLE_KEY, str(max(sc.defaultParallelism, -(-size // SHUFFLE_BYTES))))
+    try:
+        yield
+    finally:
+        spark.conf.set(SHUFFLE_KEY, before)
+
+
+def _steps(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
+           pub: out.Publication, layout: out.Layout, progress: Progress,
+           state: State | None, activity: SparkActivity) -> RunResult:
     started = datetime.now(UTC)
     documents = sinks.sink(sinks.DEFAULT, spark, pub)
     # Tables winnow reads back (the report, the state) are Parquet whatever the output.
@@ -171,25 +219,27 @@ def _execute(
     crash_point("dedup")
     # Every read task has run by now (the frame is materialised): the source side.
     source = conservation.source_records(tally, files)
+    before_tail = activity.counts()
     timing.wall["write"] = _write_documents(documents, final, layout, cfg, progress)
     counts = stats.aggregate(final, cfg.stages)
     rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
     statistics = _statistics(spark, final, cfg, run_id)
     if state is not None:
         _write_indexes(tables, final, cfg, run_id, state)
-    written = conservation.written_rows(
-        {part: documents.read(part) for part in conservation.DOCUMENT_PARTS})
+    written = conservation.counted_rows(documents, final)
     conservation.check(source, written, counts.kept)
     finished = datetime.now(UTC)
     statistics["stage_summary"] = stats.stage_summary_frame(spark, rows)
     statistics["run"] = _run_table(spark, cfg, files, run_id, started, finished, source,
-                                   counts, timing)
+                                   counts, timing, activity.counts())
     manifest = _manifest(cfg, files, run_id, started, finished, source, counts, timing)
     _write_manifest(pub, layout, manifest)
     _write_statistics(tables, statistics, layout)
     for frame in persisted:
         frame.unpersist()
-    return RunResult(run_id, pub.target, counts, rows, manifest)
+    result = RunResult(run_id, pub.target, counts, rows, manifest)
+    result.spark_tail = activity.counts().minus(before_tail)
+    return result
 
 
 def _read(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
@@ -262,7 +312,7 @@ def _write_statistics(sink: sinks.Sink, tables: dict[str, DataFrame],
 
 def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
                started: datetime, finished: datetime, source: dict[str, int],
-               counts: stats.Counts, timing: StageTiming) -> DataFrame:
+               counts: stats.Counts, timing: StageTiming, spark_work: JobCounts) -> DataFrame:
     """``stats/run``: one row of when, what, where and how many."""
     sc = spark.sparkContext
     row = (
@@ -270,7 +320,8 @@ def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id:
         winnow.__version__, spark.version, platform.python_version(), sc.master,
         sc.defaultParallelism, _pairs(timing.wall), _pairs(timing.cpu), sum(source.values()),
         counts.kept, counts.removed, counts.quarantined, timing.signal_passes,
-        timing.signal_rows, timing.ids_renamed,
+        timing.signal_rows, timing.ids_renamed, spark_work.jobs, spark_work.stages,
+        spark_work.tasks,
     )
     return spark.createDataFrame([row], RUN_SCHEMA)
 
@@ -313,3 +364,6 @@ def print_summary(result: RunResult, stream=sys.stdout) -> None:
     c = result.counts
     print(f"\nkept {c.kept:,} | removed {c.removed:,} | quarantined {c.quarantined:,} | "
           f"input {c.records:,}  →  {result.output}", file=stream)
+    if result.spark is not None:
+        w = result.spark
+        print(f"spark: {w.jobs:,} jobs, {w.stages:,} stages, {w.tasks:,} tasks", file=stream)

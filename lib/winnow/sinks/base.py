@@ -8,8 +8,10 @@ for output parts, before it (``before_commit``) for the state's index and ledger
 partitions, which count only once the run commits. A sink writes nothing but its
 staging directory, so a crashed run never leaves a part half in place.
 
-``read`` loads a written part back: the conservation check counts the rows of the
-written document parts, not of the frame they came from.
+``rows`` counts the rows of a written part: the conservation check counts the
+written document parts, not the frame they came from. The default reads the part back
+(``read``); a format with row counts in its metadata (Parquet footers) answers from
+them without a Spark job.
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class Sink:
     def read(self, part: str) -> DataFrame:
         """A part written by this sink, read back from the staging area."""
         return self.load(self.pub.path(part))
+
+    def rows(self, part: str) -> int:
+        """Rows of a written part (default: read back and counted)."""
+        return self.read(part).count()
 
     def save(self, df: DataFrame, path: str) -> None:
         """Write ``df`` into the new directory ``path`` (files of this format)."""
