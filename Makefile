@@ -31,11 +31,14 @@ $(S3A_JARS)/.complete: conf/jars/s3a.pom.xml
 		-DoutputDirectory=$(S3A_JARS).part
 	rm -rf $(S3A_JARS) && mv $(S3A_JARS).part $(S3A_JARS) && touch $@
 
-# Set up, write a synthetic corpus, and curate it in local[*].
+# Set up, write a synthetic corpus, curate it in local[*] with conf/recipes/demo.yaml
+# (LID, Gopher, C4, FineWeb, exact and MinHash dedup: no files of your own), and write
+# the HTML report beside the output (its path is printed last).
 demo: setup
 	$(BIN)/winnow synth --docs $(DEMO_DOCS) --output $(DEMO_DIR)/corpus
-	$(BIN)/winnow run --config conf/default.yaml --input $(DEMO_DIR)/corpus/docs \
+	$(BIN)/winnow run --config conf/recipes/demo.yaml --input $(DEMO_DIR)/corpus/docs \
 		--output $(DEMO_DIR)/curated --overwrite
+	$(BIN)/winnow report $(DEMO_DIR)/curated
 
 # Set up and run the whole test suite (real Spark, real files).
 test: setup jars
