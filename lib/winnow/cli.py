@@ -26,7 +26,7 @@ EXIT_INVARIANT = 3
 #: Seconds to wait for a ``spark://`` master to accept a TCP connection before Spark starts.
 CONNECT_TIMEOUT = 3.0
 DESCRIPTION = ("winnow: curate text corpora on Apache Spark (filters, dedup, statistics). "
-               "Start with `winnow run --help`, `winnow stages` and `winnow assets --help`.")
+               "Start with: winnow run --help; winnow stages; winnow assets --help.")
 
 # The master URLs Spark accepts (SparkContext / SparkSubmit): local, local[N|*],
 # local[N|*,F], local-cluster[N,C,M], spark://HOST:PORT[,HOST:PORT…], yarn,
@@ -255,7 +255,7 @@ def cmd_stages(args: argparse.Namespace) -> int:
     import dataclasses
     import typing
 
-    from winnow.config import DEFAULT_RANGE, _type_name, load_stage_modules
+    from winnow.config import DEFAULT_RANGE, load_stage_modules
     from winnow.stage import REGISTRY, param_fields
 
     load_stage_modules()
@@ -265,7 +265,7 @@ def cmd_stages(args: argparse.Namespace) -> int:
         raise WinnowError(f"unknown stage {unknown[0]!r} (known: {', '.join(sorted(REGISTRY))})")
     for name in names:
         cls = REGISTRY[name]
-        doc = (cls.__doc__ or "").strip().splitlines()
+        doc = (cls.__doc__ or "").replace("``", "").strip().splitlines()
         print(f"{name}: {doc[0] if doc else ''}".rstrip())
         hints = typing.get_type_hints(cls.Params)
         for fname, f in param_fields(cls.Params).items():
@@ -277,7 +277,7 @@ def cmd_stages(args: argparse.Namespace) -> int:
                 default = "(required)"
             rng = f.metadata.get("range")
             extra = f"  {rng}" if rng is not None and rng != DEFAULT_RANGE else ""
-            print(f"  {fname}: {_type_name(hints[fname])} = {default}{extra}")
+            print(f"  {fname}: {_type_text(hints[fname])} = {default}{extra}")
         print()
     return 0
 
@@ -288,6 +288,25 @@ def _add_mix(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mix", help="sample curated outputs into a training mixture at a budget")
     add_arguments(p)
     p.set_defaults(func=cmd_mix)
+
+
+def _type_text(tp: object) -> str:
+    """A parameter's type as a user writes it: ``file``, ``list[str]``, ``float | None``."""
+    from winnow.stage import FilePath, ModelPath
+
+    names = {ModelPath: "model file", FilePath: "file", type(None): "None"}
+    if tp in names:
+        return names[tp]
+    import types
+    import typing
+
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if args and origin is not None and origin is not typing.Literal:
+        if origin in (typing.Union, types.UnionType):
+            return " | ".join(_type_text(a) for a in args)
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(_type_text(a) for a in args)}]"
+    return getattr(tp, "__name__", str(tp))
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
