@@ -66,3 +66,20 @@ def test_demo_recipe_shows_the_product():
                    for v in vars(s.params).values()), "the demo needs no files"
     makefile = (ROOT / "Makefile").read_text()
     assert "conf/recipes/demo.yaml" in makefile and "winnow report" in makefile
+
+
+def test_first_run_compile_notice_depends_on_the_numba_cache(tmp_path, monkeypatch):
+    import winnow
+    from winnow.cli import kernels_cached
+
+    pkg = tmp_path / "winnow"
+    (pkg / "text" / "__pycache__").mkdir(parents=True)
+    monkeypatch.setattr(winnow, "__file__", str(pkg / "__init__.py"))
+    monkeypatch.setenv("WINNOW_NUMBA_CACHE_DIR", str(tmp_path / "zipcache"))
+    assert not kernels_cached()
+    (tmp_path / "zipcache" / "winnow.text.words-0123").mkdir(parents=True)
+    (tmp_path / "zipcache" / "winnow.text.words-0123" / "words._hash-1.py311.nbi").touch()
+    assert kernels_cached()
+    (pkg / "text" / "__pycache__" / "words._hash-1.py311.nbi").touch()
+    monkeypatch.setenv("WINNOW_NUMBA_CACHE_DIR", str(tmp_path / "none"))
+    assert kernels_cached()

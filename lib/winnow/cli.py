@@ -64,6 +64,20 @@ def check_master(master: str | None) -> None:
                               "is the master running? (or run locally: --master 'local[*]')")
 
 
+def kernels_cached() -> bool:
+    """Whether numba's cache holds compiled winnow kernels (in-tree ``__pycache__`` of a
+    checkout, or ``numba_cache.cache_root()`` when winnow runs from a zip). A cache made
+    by other sources still recompiles: the message then stays silent, a small miss."""
+    import winnow
+    from winnow.numba_cache import cache_root
+
+    package = Path(winnow.__file__).parent
+    if next(package.glob("*/__pycache__/*.nbi"), None) is not None:
+        return True
+    root = Path(cache_root())
+    return root.is_dir() and next(root.glob("*/*.nbi"), None) is not None
+
+
 def check_output_free(output: str, overwrite: bool, state: str | None) -> None:
     """Refuse, before Spark starts, a local ``--output`` that already holds a complete run
     (the publication refuses it again, for object storage and races)."""
@@ -132,6 +146,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     for warning in sample_check(files, cfg.input.fields):  # before Spark, once per run
         print(f"winnow: warning: {warning}", file=sys.stderr)
+    if not args.quiet and not kernels_cached():
+        print("winnow: first run on this machine: numba compiles winnow's kernels during the "
+              "first pass (about a minute, once; cached afterwards)", flush=True)
 
     from winnow import job
     from winnow.progress import Progress
