@@ -151,8 +151,8 @@ class LineDedup(RewriteStage):
         texts = df.select("id", "text", "url")
         sample = first.join(texts, "id").select(
             "unit_hash",
-            F.expr(f"rtrim(substring(text, start + 1, least(end - start, {SAMPLE_CHARS})))")
-            .alias("sample_text"))
+            F.regexp_replace(F.expr(f"substring(text, start + 1, least(end - start, "
+                                    f"{SAMPLE_CHARS}))"), r"\s+$", "").alias("sample_text"))
         host = F.lower(F.expr("try_parse_url(url, 'HOST')"))
         domains = units.join(top.select("unit_hash"), "unit_hash").join(
             texts.select("id", "url"), "id").groupBy("unit_hash").agg(
