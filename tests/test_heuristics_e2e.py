@@ -52,14 +52,14 @@ EXPECTED = {
 ALL_FAMILIES = """
 stages:
   - stage: url
-    banned_words: ../shared/data/wordlists/url-banned/banned_words.txt
-    soft_banned_words: ../shared/data/wordlists/url-banned/soft_banned_words.txt
-    banned_subwords: ../shared/data/wordlists/url-banned/banned_subwords.txt
+    banned_words: asset:url-banned/banned_words.txt
+    soft_banned_words: asset:url-banned/soft_banned_words.txt
+    banned_subwords: asset:url-banned/banned_subwords.txt
   - stage: gopher_quality      # before repetition: short texts repeat their only n-gram
   - stage: gopher_repetition
   - stage: c4
   - stage: c4_badwords
-    lists: {en: ../shared/data/wordlists/ldnoobw/en}
+    lists: {en: asset:ldnoobw/en}
   - stage: fineweb
 """
 

@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pytest
 import regex
-from conftest import C4_SAMPLE, SHARED
+from conftest import C4_SAMPLE
 from reference_tokenizer import reference_tokens
 from winnow.text import badwords, c4, fineweb, gopher_quality, gopher_repetition, url
 from winnow.text.words import tokenize
@@ -252,9 +252,9 @@ def test_fineweb_matches_plain_implementation(sample, ref_tokens):
     assert_agree([ref_fineweb(t, tok) for t, tok in zip(texts, ref_tokens, strict=True)], lib)
 
 
-def test_badwords_match_the_reference_regex(sample):
+def test_badwords_match_the_reference_regex(sample, assets_path):
     texts, _ = sample
-    entries = (SHARED / "wordlists" / "ldnoobw" / "en").read_text().split("\n")
+    entries = (assets_path / "ldnoobw" / "en").read_text().split("\n")
     entries = sorted({e.strip().lower() for e in entries} - {""})
     patterns = {e: regex.compile(r"(?:\W|^)" + regex.escape(e) + r"(?:\W|$)") for e in entries}
     lowered = [t.lower() for t in texts]
@@ -266,9 +266,9 @@ def test_badwords_match_the_reference_regex(sample):
     assert fired["badwords"] > 0  # C4 was filtered with (an older) LDNOOBW list
 
 
-def test_url_rules_match_plain_implementation(sample):
+def test_url_rules_match_plain_implementation(sample, assets_path):
     _, urls = sample
-    folder = SHARED / "wordlists" / "url-banned"
+    folder = assets_path / "url-banned"
     raw = {name: url.read_entries(str(folder / f"{name}.txt"))
            for name in ("banned_words", "soft_banned_words", "banned_subwords")}
     norm = {k: {re.sub(r"[^a-z0-9]", "", w.lower()) for w in v} - {""} for k, v in raw.items()}

@@ -38,7 +38,7 @@ from winnow.stages.sql_rule import SqlRule, SqlRuleParams
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = json.loads((Path(__file__).parent / "stage_rules.json").read_text())
-WORDS = "../shared/data/wordlists/url-banned/"
+WORDS = "asset:url-banned/"
 #: Parameters that switch rules on and off, beyond what the recipes use.
 VARIANTS: dict[str, list[dict[str, Any]]] = {
     "length_all": [{"stage": "length", "min_words": 5, "max_words": 900, "min_chars": 20,
