@@ -97,3 +97,16 @@ def test_missing_or_bad_tokenizer_is_a_one_line_config_error(tmp_path):
         config.parse({"stages": [{"stage": "tokens", "tokenizer": str(bad)}]})
     with pytest.raises(config.ConfigError, match="tokenizer: required"):
         config.parse({"stages": [{"stage": "tokens"}]})
+
+
+def test_report_shows_the_funnel_in_tokens(run):
+    from winnow.report import write_report
+
+    tmp, _, _ = run
+    html = open(write_report(str(tmp / "out"), str(tmp / "report.html")),
+                encoding="utf-8").read()
+    assert ">Tokens<" in html
+    funnel = html[html.index('id="funnel"'):html.index('id="reasons"')]
+    assert ">Tokens<" in funnel
+    reasons = html[html.index('id="reasons"'):]
+    assert "<th>tokens</th>" in reasons or ">tokens<" in reasons

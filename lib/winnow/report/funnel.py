@@ -19,6 +19,8 @@ class Removal:
     stage: str
     documents: int
     characters: int
+    #: Tokens (``tokens`` column of ``stage_summary``, when a ``tokens`` stage ran).
+    tokens: int | None = None
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Step:
     wall_seconds: float | None = None
     cpu_seconds: float | None = None
     removals: list[Removal] = field(default_factory=list)
+    #: Tokens in and out, when the run counted tokens (else None).
+    tokens_in: int | None = None
+    tokens_out: int | None = None
 
     @property
     def removed(self) -> int:
@@ -47,15 +52,17 @@ def steps(rows: list[dict[str, Any]]) -> list[Step]:
     for r in sorted(rows, key=lambda r: (r["stage_index"], r["outcome"], r["reason"] or "")):
         step = by_stage.setdefault(r["stage"], Step(r["stage_index"], r["stage"]))
         outcome, docs, chars = r["outcome"], r["documents"] or 0, r["characters"] or 0
+        tokens = r.get("tokens")
         if outcome == "in":
-            step.docs_in, step.chars_in = docs, chars
+            step.docs_in, step.chars_in, step.tokens_in = docs, chars, tokens
             step.wall_seconds, step.cpu_seconds = r.get("wall_seconds"), r.get("cpu_seconds")
         elif outcome == "out":
-            step.docs_out, step.chars_out = docs, chars
+            step.docs_out, step.chars_out, step.tokens_out = docs, chars, tokens
         elif outcome == "modified":
             step.modified = docs
         elif outcome == "removed":
-            step.removals.append(Removal(r["reason"] or "(none)", r["stage"], docs, chars))
+            step.removals.append(Removal(r["reason"] or "(none)", r["stage"], docs, chars,
+                                         tokens))
     return sorted(by_stage.values(), key=lambda s: s.index)
 
 

@@ -139,6 +139,7 @@ def funnel_section(v: RunView) -> Section:
         '<div class="grid2">'
         + charts.funnel(docs, v.docs_in, "Documents")
         + charts.funnel(chars, v.chars_in, "Characters", fmt.compact)
+        + _token_funnel(v)
         + "</div>"
         + table_html(["#", "stage", "documents in", "removed", "modified", "documents out",
                       "of input", "characters out", "of input", "Python CPU"],
@@ -148,6 +149,15 @@ def funnel_section(v: RunView) -> Section:
         "“Python CPU”: time in the stage's signal code, summed over executors.</p>"
     )
     return Section("funnel", "Funnel", body)
+
+
+def _token_funnel(v: RunView) -> str:
+    """The funnel in tokens, when a ``tokens`` stage counted them (``stage_summary.tokens``)."""
+    steps = [s for s in v.steps if s.tokens_in is not None and s.tokens_out is not None]
+    if not steps:
+        return ""
+    rows = [charts.FunnelRow(s.stage, s.tokens_in, s.tokens_out) for s in steps]
+    return charts.funnel(rows, steps[0].tokens_in, "Tokens", fmt.compact)
 
 
 def reasons_section(v: RunView) -> Section:
@@ -164,9 +174,13 @@ def reasons_section(v: RunView) -> Section:
              fmt.count(r.documents), fmt.percent(r.documents, v.docs_in),
              fmt.compact(r.characters), fmt.percent(r.characters, v.chars_in)]
             for r in found]
+    head = ["reason", "stage", "documents", "of input", "characters", "of input chars"]
+    if any(r.tokens is not None for r in found):  # the funnel in tokens (``tokens`` stage)
+        head.append("tokens")
+        for row, r in zip(rows, found, strict=True):
+            row.append(fmt.compact(r.tokens) if r.tokens is not None else "·")
     body = (charts.hbars(bars, "Removed documents by reason (first failing rule)")
-            + table_html(["reason", "stage", "documents", "of input", "characters",
-                          "of input chars"], rows, numeric={2, 3, 4, 5})
+            + table_html(head, rows, numeric=set(range(2, len(head))))
             + '<p class="note">A document counts once, under the first rule it failed, '
             "in config order. Input reasons are records quarantined before any stage.</p>")
     return Section("reasons", "Why documents were removed", body)
