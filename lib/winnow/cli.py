@@ -250,6 +250,15 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_report)
 
 
+def _add_decontaminate(sub: argparse._SubParsersAction) -> None:
+    from winnow.decontam.recheck import add_arguments, cmd_decontaminate
+
+    p = sub.add_parser("decontaminate",
+                       help="list published documents to retract for benchmarks added later")
+    add_arguments(p)
+    p.set_defaults(func=cmd_decontaminate)
+
+
 def _add_assets(sub: argparse._SubParsersAction) -> None:
     from winnow.assets import add_arguments, cmd_assets
 
@@ -328,7 +337,7 @@ def _type_text(tp: object) -> str:
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_run, _add_compact_index, _add_synth, _add_submit, _add_train_quality, _add_report,
-    _add_assets, _add_stages, _add_mix]
+    _add_assets, _add_stages, _add_mix, _add_decontaminate]
 
 
 def parser() -> argparse.ArgumentParser:
