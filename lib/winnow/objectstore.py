@@ -74,9 +74,12 @@ def endpoint_settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
         # An S3-compatible server (MinIO, Ceph, moto) serves buckets as paths.
         out["spark.hadoop.fs.s3a.endpoint"] = endpoint
         out["spark.hadoop.fs.s3a.path.style.access"] = "true"
+        # Executors read inputs with pyarrow, which takes the endpoint from here.
+        out["spark.executorEnv.AWS_ENDPOINT_URL"] = endpoint
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         out["spark.hadoop.fs.s3a.endpoint.region"] = region
+        out["spark.executorEnv.AWS_REGION"] = region
     return out
 
 

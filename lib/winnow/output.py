@@ -130,10 +130,8 @@ class Publication:
         """Idempotent: a move whose source is gone was done by an earlier attempt."""
         for src, dst in moves:
             if self.fs.exists(src):
-                self.delete(dst)
-                parent = dst.rsplit("/", 1)[0]
-                self.fs.mkdirs(parent)
-                self.fs.rename(src, dst)
+                # Resumable where rename copies file by file (object stores): HadoopFS.replace.
+                self.fs.replace(src, dst, self.delete)
 
     def finish(self) -> None:
         """Everything after the commit point: output parts, stats, ``_SUCCESS``.

@@ -27,7 +27,11 @@ The lease (``_lock``) names its owner (``host:pid``) and a random token, and is
 renewed by a heartbeat thread every third of its time to live (12 h, or
 ``WINNOW_LOCK_TTL`` seconds) while the lock still names that owner and token. At
 the commit point the holder re-reads it; a run (or compaction) that lost it
-aborts with :class:`LockedError` before committing anything.
+aborts with :class:`LockedError` before committing anything. The lease is created
+exclusively: ``create(overwrite=false)`` on local and HDFS, a conditional write
+(``If-None-Match: *``) on S3A, where a plain create is only a check before the write
+(:meth:`winnow.fs.HadoopFS.create_exclusive`); of two runs that race for it, the store
+accepts exactly one.
 
 ``winnow compact-index`` rewrites the index partitions of many runs (and earlier
 compactions) into a few large files. It holds the same lease as runs; its record
@@ -369,6 +373,7 @@ class State:
             self.fs.delete_within(path, self.root)
         lease = {"owner": f"{socket.gethostname()}:{os.getpid()}", "token": uuid.uuid4().hex,
                  "run_id": run_id, "acquired_at": now, "expires_at": now + ttl, "ttl": ttl}
+        crash_point("lease")  # tests pause two runs here to race for the create
         if not self.fs.create_exclusive(path, json.dumps(lease)):
             raise LockedError(f"state {self.root} was locked by another run just now")
         return Lease(self, lease)
