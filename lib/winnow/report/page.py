@@ -130,7 +130,7 @@ def render(tables: StatsTables, run_id: str | None = None) -> str:
     parts = [
         sec.funnel_section(view), sec.reasons_section(view), sec.trend_section(view),
         sec.languages_section(view), sec.domains_section(view), sec.signals_section(view),
-        sec.dedup_section(view), sec.subdocument_section(view),
+        sec.dedup_section(view), sec.subdocument_section(view), sec.contamination_section(view),
         sec.examples_section(view), sec.other_tables_section(view),
         sec.run_section(view),
     ]

@@ -23,7 +23,7 @@ from winnow.report.tables import StatsTables
 
 #: Tables drawn by a dedicated section; any other table is listed generically.
 DRAWN = ("stage_summary", "run", "signals", "domains", "examples", "languages",
-         "dup_clusters", "repeated_units")
+         "dup_clusters", "repeated_units", "contamination")
 TOP_LANGUAGES = 20
 TOP_DOMAINS = 20
 TOP_LOSING_DOMAINS = 15
@@ -475,6 +475,31 @@ def _plain(x: Any) -> str:
     if isinstance(x, float):
         return fmt.value(x)
     return str(x)
+
+
+def contamination_section(v: RunView) -> Section | None:
+    """Per benchmark: documents hit and the items that leak most, with an example
+    document (``decontaminate``'s ``stats/contamination``)."""
+    if not v.tables.has("contamination"):
+        return None
+    rows = v.tables.rows("contamination", v.run_id)
+    summary = [r for r in rows if r.get("item") is None]
+    body = ('<p class="lede">Documents sharing n-grams with evaluation benchmarks.</p>'
+            + table_html(["benchmark", "items", "n-grams", "documents hit", "n-grams matched",
+                          "items hit"],
+                         [[escape(str(r["benchmark"])), fmt.count(r.get("items")),
+                           fmt.count(r.get("ngrams")), fmt.count(r.get("documents_hit")),
+                           fmt.count(r.get("ngrams_matched")), fmt.count(r.get("items_hit"))]
+                          for r in summary], numeric={1, 2, 3, 4, 5}))
+    items = [r for r in rows if r.get("item") is not None]
+    if items:
+        body += "<h3>Items found in the most documents</h3>" + table_html(
+            ["benchmark", "item", "documents", "example document", "item text"],
+            [[escape(str(r["benchmark"])), fmt.count(r["item"]), fmt.count(r["documents_hit"]),
+              f"<code>{escape(str(r.get('example_id')))}</code>",
+              escape(r.get("item_excerpt") or "")] for r in items[:GENERIC_ROWS]],
+            numeric={1, 2})
+    return Section("contamination", "Benchmark contamination", body)
 
 
 def other_tables_section(v: RunView) -> Section | None:
