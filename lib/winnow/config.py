@@ -93,6 +93,10 @@ class Config:
     def hash(self) -> str:
         """Stable hash of the config content (key order independent)."""
         blob = json.dumps(self.raw, sort_keys=True, default=str).encode()
+        # Stages reading data files whose content decides (benchmarks) add its digest.
+        for s in self.stages:
+            if hasattr(s, "content_digest"):
+                blob += b"\n" + s.content_digest().encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -106,6 +106,9 @@ def digest(paths: dict[str, str]) -> str:
     h = hashlib.sha256()
     for name in sorted(paths):
         h.update(name.encode() + b"\0")
+        if "://" in paths[name]:  # remote: the URI stands for its content
+            h.update(paths[name].encode() + b"\0")
+            continue
         for f in benchmark_files(paths[name]):
             h.update(os.path.basename(f).encode() + b"\0")
             with open(f, "rb") as fh:
