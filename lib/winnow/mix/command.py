@@ -81,8 +81,12 @@ def run(spark, cfg, output: str, overwrite: bool = False) -> dict:
     plan = sampling.plan(df, cfg)
     shards = sharding.shard_count(spark, cfg, plan.groups)
     drawn = sampling.sample(df, plan.groups)
-    paths = sharding.write(drawn, cfg, shards, f"{root}/_staging/shards", f"{root}/shards", fs)
-    measured, per_shard = mf.measure(sharding.read(spark, cfg, paths), cfg)
+    paths, counts = sharding.write(drawn, cfg, shards, f"{root}/_staging/shards",
+                                   f"{root}/shards", fs)
+    if counts is None:  # Parquet: counted from the shards as written
+        measured, per_shard = mf.measure(sharding.read(spark, cfg, paths), cfg)
+    else:
+        measured, per_shard = mf.tally(counts)
     rows = mf.mixture_rows(cfg, plan, measured)
     mf.mixture_frame(spark, rows).repartition(1).write.parquet(f"{root}/stats/mixture")
     sizes = [sharding.path_bytes(spark, p) for p in paths]

@@ -36,6 +36,19 @@ MIXTURE_SCHEMA = T.StructType([
 ])
 
 
+def tally(counts: list[dict]) -> tuple[dict[str, dict], list[dict]]:
+    """``measure``'s result from the writer tasks' per-(shard, group) counts."""
+    groups: dict[str, dict] = {}
+    shards: dict[int, int] = {}
+    for c in counts:
+        g = groups.setdefault(c["mix_group"], {"mix_group": c["mix_group"], "rows": 0,
+                                               "documents": 0, "amount": 0})
+        for key in ("rows", "documents", "amount"):
+            g[key] += c[key]
+        shards[c["_shard"]] = shards.get(c["_shard"], 0) + c["rows"]
+    return groups, [{"_shard": k, "rows": v} for k, v in sorted(shards.items())]
+
+
 def measure(shards: DataFrame, cfg: MixConfig) -> tuple[dict[str, dict], list[dict]]:
     """Per group (rows, documents, tokens) and per shard (rows) of the written shards."""
     amount = F.col("token_count") if cfg.unit == "tokens" else F.lit(1)

@@ -11,6 +11,7 @@ bytes on disk per row times the rows drawn from each.
 from __future__ import annotations
 
 import math
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -55,15 +56,24 @@ def shuffled(df: DataFrame, shards: int, seed: int) -> DataFrame:
 
 
 def write(df: DataFrame, cfg: MixConfig, shards: int, staging: str, target: str,
-          fs: HadoopFS) -> list[str]:
-    """Write the shards to ``staging``, then move them to ``target/shard-NNNNN.<ext>``."""
+          fs: HadoopFS) -> tuple[list[str], list[dict] | None]:
+    """Write the shards to ``staging``, then move them to ``target/shard-NNNNN.<ext>``.
+
+    Returns the shard paths and, for ``jsonl.zst``, the per-(part, group) counts its
+    writer tasks made (Spark's own JSON writer has no zstd codec without native
+    Hadoop, and cannot read the shards back either)."""
     rows = shuffled(df, shards, cfg.seed)
+    counts = None
     if cfg.shards.format == "parquet":
         rows.write.parquet(staging)
     else:
-        rows.write.option("compression", "zstd").json(staging)
+        counts = write_jsonl_zst(rows, staging, cfg.unit == "tokens")
     parts = sorted((int(m.group(1)), name) for name in fs.list(staging)
                    if (m := _PART.match(name)))
+    if counts is not None:
+        index = {name: i for i, (_, name) in enumerate(parts)}
+        for c in counts:
+            c["_shard"] = index.get(c.pop("name"))
     fs.mkdirs(target)
     written = []
     for i, (_, name) in enumerate(parts):
@@ -71,12 +81,52 @@ def write(df: DataFrame, cfg: MixConfig, shards: int, staging: str, target: str,
         fs.rename(f"{staging}/{name}", dest)
         written.append(dest)
     fs.delete(staging)
-    return written
+    return written, counts
+
+
+def write_jsonl_zst(rows: DataFrame, staging: str, tokens: bool) -> list[dict]:
+    """Each partition as one zstd-compressed JSON-lines file, written by its task
+    (``pyarrow.fs``: local, HDFS, S3); returns (name, group, rows, documents, amount)."""
+    import json
+
+    import pyarrow as pa
+
+    if "://" not in staging:
+        staging = os.path.abspath(staging)
+    out_schema = "name string, mix_group string, rows long, documents long, amount long"
+
+    def run(batches):
+        import pyarrow.fs as pafs
+        import zstandard
+        from pyspark import TaskContext
+
+        fs, base = pafs.FileSystem.from_uri(staging)
+        fs.create_dir(base, recursive=True)
+        name = f"part-{TaskContext.get().partitionId():05d}.jsonl.zst"
+        path = f"{base}/{name}"
+        stats: dict[str, list[int]] = {}
+        with fs.open_output_stream(path, compression=None) as raw, zstandard.ZstdCompressor(
+                level=3).stream_writer(raw, closefd=False) as z:
+            for rb in batches:
+                for row in rb.to_pylist():
+                    z.write((json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                            .encode("utf-8"))
+                    entry = stats.setdefault(row["mix_group"], [0, 0, 0])
+                    entry[0] += 1
+                    entry[1] += row["mix_repeat"] == 0
+                    entry[2] += (row["token_count"] or 0) if tokens else 1
+        if not stats:
+            fs.delete_file(path)
+            return
+        yield pa.RecordBatch.from_pylist(
+            [{"name": name, "mix_group": g, "rows": v[0], "documents": v[1], "amount": v[2]}
+             for g, v in sorted(stats.items())])
+
+    return [r.asDict() for r in rows.mapInArrow(run, out_schema).collect()]
 
 
 def read(spark: SparkSession, cfg: MixConfig, paths: list[str]) -> DataFrame:
-    """The written shards back, with ``_shard`` (the file's index)."""
-    reader = spark.read.parquet if cfg.shards.format == "parquet" else spark.read.json
-    df = reader(*paths)
+    """The written Parquet shards back, with ``_shard`` (the file's index)."""
+    df = spark.read.parquet(*paths)
     name = F.regexp_extract(F.input_file_name(), r"shard-(\d+)", 1).cast("int")
     return df.withColumn("_shard", name)
