@@ -126,3 +126,29 @@ def test_debug_raises_instead_of_one_line(corpus):
     with pytest.raises(WinnowError, match="not a Spark master URL"):
         main(["--debug", "run", "--config", CONFIG, "--input", str(corpus / "in.jsonl"),
               "--output", str(corpus / "out"), "--master", "lokal"])
+
+
+class _JavaError(Exception):
+    """Shaped like py4j's Py4JJavaError: the Java exception behind ``java_exception``."""
+
+    class _Java:
+        def toString(self) -> str:  # noqa: N802 (the Java method's name)
+            return ("org.apache.hadoop.fs.FileAlreadyExistsException: /out/kept exists\n"
+                    "\tat org.apache.hadoop.fs.RawLocalFileSystem.create(...)\n" * 50)
+
+    java_exception = _Java()
+
+
+def test_a_failure_inside_spark_is_one_line(corpus, winnow, monkeypatch):
+    """What passes every check but fails in Spark (here: where the session starts) prints
+    the Java exception's first line, not py4j's 100-line trace."""
+    from winnow import session
+
+    def fail(*args, **kwargs):
+        raise _JavaError("An error occurred while calling o42.save.\n" + "trace\n" * 100)
+
+    monkeypatch.setattr(session, "build_session", fail)
+    proc = winnow("run", "--config", CONFIG, "--input", str(corpus / "in.jsonl"),
+                  "--output", str(corpus / "out2"), "--quiet")
+    line = assert_one_line(proc, "FileAlreadyExistsException: /out/kept exists", "--debug")
+    assert "\tat " not in line

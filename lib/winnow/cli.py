@@ -144,7 +144,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_master(args.master)
     from winnow.io.fields import sample_check
 
-    for warning in sample_check(files, cfg.input.fields):  # before Spark, once per run
+    # Roles mapped to another name than their own (`url: url` is the default, not a choice).
+    mapped = [r for r, name in ((cfg.raw.get("input") or {}).get("fields") or {}).items()
+              if name != r]
+    for warning in sample_check(files, cfg.input.fields, explicit=mapped):  # once per run
         print(f"winnow: warning: {warning}", file=sys.stderr)
     if not args.quiet and not kernels_cached():
         print("winnow: first run on this machine: numba compiles winnow's kernels during the "

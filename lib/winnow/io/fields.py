@@ -62,9 +62,13 @@ def _paths(value: Any, prefix: str = "", depth: int = 0) -> Iterable[str]:
             yield from _paths(v, path + ".", depth + 1)
 
 
-def sample_check(files: list, fields: dict[str, str], limit: int = SAMPLE_RECORDS) -> list[str]:
+def sample_check(files: list, fields: dict[str, str], limit: int = SAMPLE_RECORDS,
+                 explicit: Iterable[str] = ("url", "id")) -> list[str]:
     """Warnings (one per mostly-missing mapped field, url and id) from the first
-    ``limit`` documents of the first input file; empty when all is well."""
+    ``limit`` documents of the first input file; empty when all is well. A role left at
+    its default mapping (not in ``explicit``) warns only when the records hold a nested
+    field of that name: a corpus without URLs at all is no mistake."""
+    explicit = set(explicit)
     from winnow.io.reader import REGISTRY
 
     if not files:
@@ -99,7 +103,8 @@ def sample_check(files: list, fields: dict[str, str], limit: int = SAMPLE_RECORD
         return []
     warnings = []
     for role in ("url", "id"):
-        if seen and missing[role] > MOSTLY_MISSING * seen:
+        if seen and missing[role] > MOSTLY_MISSING * seen and (
+                role in explicit or candidates[role]):
             hint = ""
             if candidates[role]:
                 path, _ = candidates[role].most_common(1)[0]
