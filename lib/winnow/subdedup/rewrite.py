@@ -38,8 +38,8 @@ def merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def cut(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` without the (merged) spans; white space left at the end by a cut that
-    reached the end of the text goes too."""
+    """``text`` without the (merged) spans; white space left at either end of the text
+    by a cut that reached that end goes too."""
     parts = []
     pos = 0
     merged = merge([(max(0, s), min(len(text), e)) for s, e in spans])
@@ -50,6 +50,8 @@ def cut(text: str, spans: list[tuple[int, int]]) -> str:
     out = "".join(parts)
     if merged and merged[-1][1] >= len(text):
         out = out.rstrip()
+    if merged and merged[0][0] <= 0:
+        out = out.lstrip()
     return out
 
 
