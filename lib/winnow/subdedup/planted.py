@@ -23,8 +23,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
 
 from winnow.subdedup.units import normalise
 
@@ -59,7 +63,8 @@ def real_lines(path: Path, limit: int, min_chars: int = 60, max_chars: int = 300
 
 
 def build(source: Path, n_docs: int, *, seed: int = 1, n_boilerplate: int = 40,
-          boiler_every: int = 10, copies: tuple[int, int] = (2, 30)) -> Planted:
+          boiler_every: int = 10, copies: tuple[int, int] = (2, 30),
+          body_words: tuple[int, int] = (40, 80)) -> Planted:
     """``n_docs`` documents with planted boilerplate (see the module docstring)."""
     rng = np.random.default_rng(seed)
     lines = real_lines(source, n_boilerplate + 400)
@@ -90,7 +95,7 @@ def build(source: Path, n_docs: int, *, seed: int = 1, n_boilerplate: int = 40,
             lay: list[int | None] = [None]
         else:
             n_body = int(rng.integers(4, 8))
-            paras = [_sentence(rng, vocab) for _ in range(n_body)]
+            paras = [_sentence(rng, vocab, body_words) for _ in range(n_body)]
             lay = [None] * n_body
         for b in planted[d]:
             at = int(rng.integers(0, len(paras) + 1))
@@ -102,6 +107,21 @@ def build(source: Path, n_docs: int, *, seed: int = 1, n_boilerplate: int = 40,
     return Planted(ids, texts, urls, kinds, boiler, layout)
 
 
-def _sentence(rng: np.random.Generator, vocab: list[str]) -> str:
-    words = [vocab[i] for i in rng.integers(0, len(vocab), size=int(rng.integers(40, 80)))]
+def _sentence(rng: np.random.Generator, vocab: list[str], size: tuple[int, int]) -> str:
+    n = int(rng.integers(size[0], size[1] + 1))
+    words = [vocab[i] for i in rng.integers(0, len(vocab), size=n)]
     return " ".join(words).capitalize() + "."
+
+
+def frame_of(spark: SparkSession, planted: Planted, partitions: int = 2,
+             reverse: bool = False) -> DataFrame:
+    """The planted documents as an annotated frame (the reader's columns, all kept)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from winnow.frame import DOC_SCHEMA
+
+    order = range(len(planted.ids))
+    rows = [(planted.ids[i], planted.texts[i], planted.urls[i], "planted", i, None,
+             len(planted.texts[i]), None, None, None, None)
+            for i in (reversed(order) if reverse else order)]
+    return spark.createDataFrame(rows, from_arrow_schema(DOC_SCHEMA)).repartition(partitions)
