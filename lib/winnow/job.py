@@ -301,13 +301,16 @@ def _write_indexes(sink: sinks.Sink, final: DataFrame, cfg: Config, run_id: str,
 
 def _write_statistics(sink: sinks.Sink, tables: dict[str, DataFrame],
                       layout: out.Layout) -> None:
-    """One file per table; nightly tables append as a ``run_id=<id>`` partition."""
+    """One file per table; nightly tables append as a ``run_id=<id>`` partition. The
+    tables are written concurrently (each a small job; see ``Sink.write_all``)."""
+    parts = []
     for name, table in tables.items():
         destination = layout.stats_table(name)
         if layout.run_id is not None:
             table = table.drop("run_id")  # it lives in the directory name
         # repartition, not coalesce: the table's own query keeps its parallelism.
-        sink.write(f"stats/{name}", table.repartition(1), destination)
+        parts.append((f"stats/{name}", table.repartition(1), destination))
+    sink.write_all(parts)
 
 
 def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,

@@ -16,6 +16,7 @@ them without a Spark job.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from winnow.errors import WinnowError
@@ -46,6 +47,37 @@ class Sink:
         staged = self.pub.stage(part, destination, before_commit=before_commit)
         self.save(df, staged)
         return staged
+
+    def write_all(self, parts: list[tuple[str, DataFrame, str]], threads: int = 4) -> None:
+        """``write`` each (part, frame, destination), staged in list order (publication
+        order stays deterministic) and saved by up to ``threads`` concurrent Spark jobs:
+        many small tables (the statistics) then share the cores instead of queueing.
+        Threads inherit the caller's job group (``InheritableThread``)."""
+        from pyspark import InheritableThread
+
+        staged = [(df, self.pub.stage(part, dst)) for part, df, dst in parts]
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if not staged or errors:
+                        return
+                    df, path = staged.pop(0)
+                try:
+                    self.save(df, path)
+                except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
+                    with lock:
+                        errors.append(e)
+
+        pool = [InheritableThread(target=work) for _ in range(max(1, min(threads, len(staged))))]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        if errors:
+            raise errors[0]
 
     def read(self, part: str) -> DataFrame:
         """A part written by this sink, read back from the staging area."""
