@@ -14,6 +14,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,7 @@ for _ in range(600):
 else:
     raise SystemExit("worker did not register")
 PY
+winnow assets list | grep '^ldnoobw/en'
 SPARK_MASTER="spark://127.0.0.1:$SPARK_MASTER_PORT" /opt/winnow/docker/entrypoint.sh demo
 """
 
@@ -87,11 +89,29 @@ def base_image(tools, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def image(base_image, tmp_path_factory) -> str:
+def assets_mirror(shared_data):
+    """The word lists served over HTTP on 127.0.0.1 (the build fetches them, as a user's
+    build fetches them from their published sources; no internet here)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+         "--directory", str(shared_data / "wordlists")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def image(base_image, assets_mirror, tmp_path_factory) -> str:
     """The image built from docker/Dockerfile exactly as a user builds it, plus the
-    host's CA bundle and cached pyspark wheel as build-time pip settings."""
+    host's CA bundle and cached pyspark wheel as build-time pip settings, and the word
+    lists from a loopback mirror."""
     args = ["podman", "build", "--isolation=chroot", "--pull=never",
-            "-f", str(ROOT / "docker" / "Dockerfile"), "-t", IMAGE]
+            "-f", str(ROOT / "docker" / "Dockerfile"), "-t", IMAGE,
+            "--build-arg", f"ASSETS_MIRROR={assets_mirror}"]
     if HOST_CA.is_file():
         args += ["-v", f"{HOST_CA}:/etc/ssl/certs/host-ca.crt:ro",
                  "--build-arg", "PIP_CERT=/etc/ssl/certs/host-ca.crt"]
@@ -130,6 +150,7 @@ def test_image_runs_the_demo_on_a_standalone_cluster_inside(image, tmp_path):
     out = proc.stdout + proc.stderr
     assert 'openjdk version "17.' in out
     assert "Python 3.11." in out
+    assert "ldnoobw/en\t/opt/winnow/assets/" in out  # the word lists are in the image
     assert f"master spark://127.0.0.1:{ports['SPARK_MASTER_PORT']}" in out  # not local[*]
     assert "--py-files" in out
     assert "published /tmp/winnow-demo/curated" in out
