@@ -108,8 +108,10 @@ def main() -> None:
             for f in files:
                 if "truncated" not in f.name:
                     (peer / f.name).symlink_to(f.resolve())
+            script = Path(tmp) / "datatrove_side.py"  # a file: its worker processes
+            script.write_text(DATATROVE)                # re-import __main__ (no ``-c``)
             out = subprocess.run(
-                [args.datatrove_python, "-c", DATATROVE, str(peer), "*.warc.gz"],
+                [args.datatrove_python, str(script), str(peer), "*.warc.gz"],
                 check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
             dt = json.loads(out)
             print(f"datatrove WarcReader: {rate(dt['pages'], dt['parse_s'])}")
