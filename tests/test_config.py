@@ -19,8 +19,26 @@ def _parse(stages, **top):
 def test_default_and_recipes_validate():
     paths = [ROOT / "conf" / "default.yaml", *sorted((ROOT / "conf" / "recipes").glob("*.yaml"))]
     for p in paths:
+        if p.name.startswith("mix_"):  # a `winnow mix` config, checked below
+            continue
         cfg = config.load(p)
         assert cfg.stages, p
+
+
+def test_shipped_mix_recipes_validate(tmp_path):
+    """`winnow mix` configs: everything but the sources (which name a user's outputs)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from winnow.mix import config as mix_config
+    recipes = sorted((ROOT / "conf" / "recipes").glob("mix_*.yaml"))
+    assert recipes
+    pq.write_table(pa.table({"id": ["a"], "text": ["x"], "lang": ["en"], "token_count": [1]}),
+                   tmp_path / "part-0.parquet")
+    for p in recipes:
+        raw = yaml.safe_load(p.read_text())
+        raw["sources"] = {name: str(tmp_path) for name in raw["sources"]}
+        cfg = mix_config.parse(raw, base_dir=p.parent)
+        assert cfg.weights and abs(sum(cfg.weights.values()) - 1) < 1e-9, p
 
 
 def test_stage_params_are_typed_and_ordered():

@@ -169,6 +169,8 @@ def test_shipped_recipes_still_validate():
     recipes = [p for p in (root / "conf").rglob("*.yaml") if "spark" not in p.parts]
     assert len(recipes) >= 9
     for path in recipes:
+        if path.name.startswith("mix_"):  # `winnow mix` configs are checked in test_config
+            continue
         assert config.load(path).stages
 
 
