@@ -328,6 +328,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(args.work or t)
         tmp.mkdir(parents=True, exist_ok=True)
+        # The recipes' word lists are winnow assets: copied from the shared local copy.
+        subprocess.run([sys.executable, "-m", "winnow.cli", "assets", "fetch", "--from",
+                        str(WORDLISTS)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         bare = bare_spark(args.master, tmp / "bare.log")
         one = tmp / "one"
         one_in = make_synth(1, one)
