@@ -64,14 +64,15 @@ def tsv():
 
 
 def test_registered_format_is_accepted_and_named_in_errors(tsv, tmp_path):
-    assert input_formats() == ("auto", "jsonl", "parquet", "tsv")
+    assert input_formats() == ("auto", "jsonl", "parquet", "tsv", "warc", "wet")
     assert config.parse({"input": {"format": "tsv"}, "stages": [{"stage": "normalize"}]})
-    with pytest.raises(ConfigError, match="must be one of auto, jsonl, parquet, tsv$"):
+    with pytest.raises(ConfigError, match="must be one of auto, jsonl, parquet, tsv, warc, wet$"):
         config.parse({"input": {"format": "csv"}, "stages": [{"stage": "normalize"}]})
     (tmp_path / "notes.txt").write_text("x\n")
-    with pytest.raises(WinnowError, match=r"set input.format \(jsonl, parquet or tsv\)"):
+    with pytest.raises(WinnowError, match=r"set input.format \(jsonl, parquet, tsv, warc or wet\)"):
         expand_inputs([str(tmp_path / "notes.txt")])
-    with pytest.raises(WinnowError, match=r"no .jsonl\[.gz\|.zst\], .parquet or .tsv files"):
+    with pytest.raises(WinnowError, match=r"no .jsonl\[.gz\|.zst\], .parquet, .tsv, "
+                                           r".warc\[.gz\] or .wet\[.gz\] files"):
         expand_inputs([str(tmp_path)])
     with pytest.raises(ValueError, match="suffix '.tsv' claimed by 'tsv'"):
         register(type("Other", (Reader,), {"name": "other", "suffixes": (".tsv",)}))
