@@ -232,6 +232,23 @@ def signals_table(df: DataFrame, stages: list[Stage], run_id: str) -> list[tuple
             lo, hi = min(lows), max(highs)
             hi = hi if hi > lo else lo + 1.0
             edges[i] = [lo + (hi - lo) * k / HIST_BINS for k in range(HIST_BINS + 1)]
+    hist: dict[tuple[str, int], list[int]] = {}
+    if edges:  # some signal has a value (an empty F.array() cannot be exploded)
+        hist = _histograms(docs, cols, edges)
+    rows = []
+    for subset, r in sorted(summary.items()):
+        for i, c in enumerate(cols):
+            q = r[f"q{i}"] or [None] * len(QUANTILES)
+            rows.append((
+                run_id, c, subset, r[f"n{i}"], r[f"mean{i}"], r[f"min{i}"], r[f"max{i}"], *q,
+                edges.get(i), hist.get((subset, i), [0] * HIST_BINS) if i in edges else None,
+            ))
+    return rows
+
+
+def _histograms(docs: DataFrame, cols: list[str],
+                edges: dict[int, list[float]]) -> dict[tuple[str, int], list[int]]:
+    """All histograms in one aggregation over a melted frame."""
     melted = docs.select(
         "_subset",
         F.explode(F.array(*[
@@ -243,15 +260,7 @@ def signals_table(df: DataFrame, stages: list[Stage], run_id: str) -> list[tuple
     hist: dict[tuple[str, int], list[int]] = {}
     for r in melted.groupBy("_subset", "m.sig", "m.bin").count().collect():
         hist.setdefault((r["_subset"], r["sig"]), [0] * HIST_BINS)[r["bin"]] = r["count"]
-    rows = []
-    for subset, r in sorted(summary.items()):
-        for i, c in enumerate(cols):
-            q = r[f"q{i}"] or [None] * len(QUANTILES)
-            rows.append((
-                run_id, c, subset, r[f"n{i}"], r[f"mean{i}"], r[f"min{i}"], r[f"max{i}"], *q,
-                edges.get(i), hist.get((subset, i), [0] * HIST_BINS) if i in edges else None,
-            ))
-    return rows
+    return hist
 
 
 def _bin_expr(x, edges: list[float]):
