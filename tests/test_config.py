@@ -120,3 +120,13 @@ def test_cli_missing_input_is_one_line_before_spark(tmp_path):
                    str(tmp_path / "nothing-here"), "--output", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"winnow: error: input not found: {tmp_path / 'nothing-here'}"
+
+
+def test_rules_may_name_the_columns_of_the_input_format():
+    """A WARC reader adds http_status, content_type, …: a rule may use them when the
+    input is WARC (or auto), and is refused with the usual one line otherwise."""
+    rule = [{"stage": "sql_rule", "name": "not_ok", "where": "http_status <> 200"}]
+    for fmt in ("warc", "auto"):
+        assert config.parse({"input": {"format": fmt}, "stages": rule}).stages
+    with pytest.raises(ConfigError, match="unknown column 'http_status'"):
+        config.parse({"input": {"format": "jsonl"}, "stages": rule})

@@ -250,7 +250,7 @@ def _parse(raw: dict, source: str, base_dir: Path | None) -> Config:
     for name, count in listed.items():
         if count > 1:
             raise ConfigError(f"stages: stage '{name}' listed more than once")
-    _check_rule_columns(stages)
+    _check_rule_columns(stages, inp.format)
     _check_language_column(stages)
     return Config(inp, out, stages, raw, source)
 
@@ -566,13 +566,18 @@ def _user_predicates(stage: SignalStage) -> list[tuple[str, str]]:
     return []
 
 
-def _check_rule_columns(stages: list[Stage]) -> None:
-    """Refuse a user SQL rule naming a column absent where it runs: the input columns,
-    then every column of the stages before it (and of its own fused signal pass)."""
+def _check_rule_columns(stages: list[Stage], input_format: str = "auto") -> None:
+    """Refuse a user SQL rule naming a column absent where it runs: the input columns
+    (``DOC_SCHEMA`` and the columns the input format adds — any format's with
+    ``auto``), then every column of the stages before it (and of its own fused pass)."""
     from winnow.frame import DOC_SCHEMA
+    from winnow.io.reader import REGISTRY as READERS
     from winnow.pipeline import group_stages
 
     known = {f.name.lower(): f.name for f in DOC_SCHEMA}
+    for name, reader in READERS.items():
+        if input_format in ("auto", name):
+            known.update({f.name.lower(): f.name for f in reader.columns})
     for group in group_stages(stages):
         if isinstance(group, FrameStage):
             known.update({c.lower(): c for c in group.output_columns()})
