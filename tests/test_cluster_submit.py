@@ -87,8 +87,14 @@ def test_bad_conf_and_missing_input_are_one_line_errors(tmp_path, capsys):
             "--output", "o", "--dist", str(tmp_path)]
     assert cli.main([*base, "--input", str(C4_SAMPLE), "--conf", "novalue"]) == cli.EXIT_USAGE
     assert "expected KEY=VALUE" in capsys.readouterr().err
-    assert cli.main([*base, "--input", str(tmp_path / "nope.jsonl")]) == cli.EXIT_USAGE
+    # --run: refused before spark-submit starts.
+    assert cli.main([*base, "--input", str(tmp_path / "nope.jsonl"), "--run"]) == cli.EXIT_USAGE
     assert "input not found" in capsys.readouterr().err
+    # Printing only: the input may exist on the cluster alone; a note, and the line.
+    assert cli.main([*base, "--input", str(tmp_path / "nope.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert "input not found" in err and "the cluster has it" in err
+    assert "spark-submit" in out and "nope.jsonl" in out
 
 
 def test_config_files_go_with_files_and_directories_with_archives(tmp_path):

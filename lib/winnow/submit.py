@@ -183,7 +183,15 @@ def build(args: argparse.Namespace) -> Submission:
         if local_inputs:
             from winnow.io.listing import expand_inputs
 
-            expand_inputs(local_inputs)
+            try:
+                expand_inputs(local_inputs)
+            except WinnowError as e:
+                if getattr(args, "run", True):
+                    raise
+                # Only printing: the input may exist on the cluster alone (a mount of
+                # its nodes); say so and print the line anyway.
+                print(f"winnow submit: note: {e} (here; the line assumes the cluster has it)",
+                      file=sys.stderr)
         dist = Path(args.dist)
         if not ENTRY_POINT.is_file():
             raise WinnowError(f"{ENTRY_POINT} not found: run winnow submit from a source checkout")
