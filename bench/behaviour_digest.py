@@ -61,10 +61,25 @@ def _output_digests(out: Path, prefix: str) -> dict[str, str]:
     return found
 
 
-def collect(work: Path) -> dict[str, str]:
+def _recipe(work: Path, drop: list[str]) -> Path:
+    """``full_pipeline.yaml``, less the stages named in ``drop`` (to compare a commit
+    that added a stage to the recipe with one before it)."""
+    recipe = ROOT / "conf" / "recipes" / "full_pipeline.yaml"
+    if not drop:
+        return recipe
+    import yaml
+    cfg = yaml.safe_load(recipe.read_text())
+    cfg["stages"] = [s for s in cfg["stages"] if s["stage"] not in drop]
+    out = work / "full_pipeline.yaml"
+    out.write_text(yaml.safe_dump(cfg))
+    return out
+
+
+def collect(work: Path, drop: list[str] | None = None) -> dict[str, str]:
     """Run both scenarios under ``work`` and return name -> digest."""
     conf = ROOT / "conf" / "recipes"
-    _winnow("run", "--config", str(conf / "full_pipeline.yaml"), "--input", str(C4), str(CC),
+    work.mkdir(parents=True, exist_ok=True)
+    _winnow("run", "--config", str(_recipe(work, drop or [])), "--input", str(C4), str(CC),
             "--output", str(work / "oneshot"), "--run-id", "digest")
     state = work / "state"
     _winnow("run", "--config", str(conf / "minhash.yaml"), "--input", str(C4),
@@ -86,6 +101,8 @@ def main() -> None:
     ap.add_argument("--out", help="write the digest here (JSON)")
     ap.add_argument("--work", help="directory for the runs (default: a temporary one)")
     ap.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
+    ap.add_argument("--drop-stage", action="append", default=[], metavar="STAGE",
+                    help="leave this stage out of full_pipeline.yaml (repeatable)")
     args = ap.parse_args()
     if args.compare:
         before, after = (json.loads(Path(p).read_text()) for p in args.compare)
@@ -95,7 +112,7 @@ def main() -> None:
         print(f"{len(before.keys() | after.keys()) - len(differ)} equal, {len(differ)} differ")
         sys.exit(1 if differ else 0)
     with tempfile.TemporaryDirectory() as tmp:
-        digests = collect(Path(args.work or tmp))
+        digests = collect(Path(args.work or tmp), args.drop_stage)
     text = json.dumps(digests, indent=1, sort_keys=True)
     if args.out:
         Path(args.out).write_text(text)
