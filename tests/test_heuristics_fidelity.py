@@ -286,5 +286,7 @@ def test_url_rules_match_plain_implementation(sample, assets_path):
 
 
 def test_tokenizer_equals_its_plain_python_definition(sample, ref_tokens):
+    """The white-space rules (spaCy's); scripts without spaces are then re-cut by a
+    segmenter (tests/test_multilingual.py), which this reference does not know."""
     texts, _ = sample
-    assert tokenize(texts).strings(texts) == ref_tokens
+    assert tokenize(texts, segment=False).strings(texts) == ref_tokens

@@ -53,7 +53,8 @@ def test_signals_are_finite_and_never_raise(texts):
 @example("ſ'S o'ſ rock'n'roll 3-d covid-19- x--y ...")
 @example("(\"a.\") a.C. 10km² US$5 5US$ x...y a---b a——b 3^2 °C. ab.\"Cd user@mail.co.uk:80/x")
 def test_tokenizer_equals_its_plain_python_definition(text):
-    assert tokenize([text]).strings([text])[0] == reference_tokens(text)
+    """The white-space rules; the segmenters of scripts without spaces come after."""
+    assert tokenize([text], segment=False).strings([text])[0] == reference_tokens(text)
 
 
 @settings(max_examples=100, deadline=None)
