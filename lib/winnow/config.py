@@ -274,8 +274,11 @@ def _build_stage(entry: Any, index: int, base_dir: Path | None) -> Stage:
         raise ConfigError(f"{where}: must be a mapping with a 'stage' key")
     name = entry["stage"]
     if not isinstance(name, str) or name not in REGISTRY:
-        raise ConfigError(f"{where}.stage: unknown stage {_shown(name)} "
-                          f"(known: {', '.join(sorted(REGISTRY))})")
+        close = (difflib.get_close_matches(name, list(REGISTRY), n=1)
+                 if isinstance(name, str) else [])
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(f"{where}.stage: unknown stage {_shown(name)} ({hint}"
+                          "`winnow stages` lists them all)")
     cls = REGISTRY[name]
     params_raw = {k: v for k, v in entry.items() if k not in ("stage", "per_language")}
     params = _dataclass_from(cls.Params, params_raw, where, base_dir, stage=name)
