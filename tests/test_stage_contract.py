@@ -108,7 +108,12 @@ def test_contract_declares_validate_repeatable_and_names():
     frame = {n: cls(cls.Params()).output_columns() for n, cls in REGISTRY.items()
              if issubclass(cls, FrameStage)}
     assert frame == {"exact_dedup": ["text_hash", "exact_copies"],
-                     "minhash_dedup": ["dup_cluster", "dup_cluster_size"]}
+                     "minhash_dedup": ["dup_cluster", "dup_cluster_size"],
+                     "line_dedup": ["line_dedup_modified", "line_dedup_chars_removed"],
+                     "substring_dedup": ["substring_dedup_modified",
+                                         "substring_dedup_chars_removed"],
+                     "sample_weight": ["sample_weight"],
+                     "metadata_prefix": ["text_with_metadata"]}
 
 
 def test_repeated_stages_are_refused_by_name():
