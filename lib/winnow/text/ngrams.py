@@ -95,12 +95,6 @@ def _ngram_hashes(norm, ntok, ngram, tok_b0, tok_b1, hashes) -> int:
     return max(count, 0)
 
 
-def _buffers(longest: int) -> tuple[np.ndarray, ...]:
-    n = 2 * longest + 8
-    return (np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n, np.int64),
-            np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.uint64))
-
-
 @kernel
 def _all_hashes(data, offsets, ngram, table, doc_out, hash_out) -> int:
     """Every n-gram hash of every document (flat) and its document index."""
