@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 DOCUMENT_PARTS = ("kept", "removed", "quarantine")
 #: A file whose tally differed between two attempts at reading it.
 INCONSISTENT = -1
+#: First element of the tally keys ``(OTHER_RECORDS, file, range, ranges, record type)``:
+#: records a reader read but are not documents (WARC ``request``, ``warcinfo``, …).
+OTHER_RECORDS = "records_of_type"
 
 
 class RecordTally(AccumulatorParam):
@@ -68,6 +71,22 @@ def source_records(tally: Accumulator, files: list[InputFile]) -> dict[str, int]
                 f"conservation: input {f.path} gave different records on two reads")
         counts[f.path] = n
     return counts
+
+
+def non_document_records(tally: Accumulator) -> dict[str, int]:
+    """Records read that are not documents, per record type (``{"request": n,
+    "metadata": n, "warcinfo": n, …}``, sorted by type), from a completed read; empty
+    for inputs without such records (every format but WARC and WET). Outside the
+    conservation check: ``source_records`` counts documents only."""
+    counts: dict[str, int] = {}
+    for key, n in tally.value.items():
+        if isinstance(key, tuple) and key[0] == OTHER_RECORDS:
+            if n == INCONSISTENT:
+                raise InvariantError(
+                    f"conservation: input #{key[1]} gave different {key[4]} records on "
+                    "two reads")
+            counts[key[4]] = counts.get(key[4], 0) + n
+    return dict(sorted(counts.items()))
 
 
 def counted_rows(sink: Sink, final: DataFrame) -> dict[str, int]:

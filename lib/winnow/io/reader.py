@@ -18,7 +18,10 @@ A reader whose files can be cut into byte ranges (``split``: a ``.warc.gz`` at g
 member boundaries) reads each range as its own task with ``read_range``: every record
 belongs to exactly one range (the one its first byte lies in), only the range at
 byte 0 adds the ``input:empty_file`` row, and the job sums the ranges' rows into the
-file's record count (``winnow.io.source``).
+file's record count (``winnow.io.source``). A reader that skips records which are
+not documents (WARC ``request``, ``metadata``, ``warcinfo``) counts them per type
+(``counts_others``, the ``others`` argument of ``read_range``); the job reports them in
+its statistics, outside the conservation check.
 
 ``input.format: auto`` resolves a file from its name (``format_for``): a compression
 suffix (``.gz``, ``.zst``, ``.zstd``) is cut, then the longest registered suffix the
@@ -54,6 +57,9 @@ class Reader:
 
     #: Columns this format adds after ``DOC_SCHEMA`` (null in other formats' rows).
     columns: ClassVar[tuple[pa.Field, ...]] = ()
+    #: Whether ``read_range`` takes ``others``, a dict it fills with the file's records
+    #: that are not documents, per record type (WARC ``request``, ``warcinfo``, …).
+    counts_others: ClassVar[bool] = False
 
     def read(self, path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
         """``DOC_SCHEMA`` batches for one file; ``fields`` maps the text, id and url roles."""
@@ -63,9 +69,10 @@ class Reader:
         """Byte ranges ``[start, end)`` read as separate tasks; one range: not splittable."""
         return [(0, size)]
 
-    def read_range(self, path: str, fields: dict[str, str], start: int,
-                   end: int) -> Iterator[pa.RecordBatch]:
-        """The rows of the records whose first byte lies in ``[start, end)``."""
+    def read_range(self, path: str, fields: dict[str, str], start: int, end: int,
+                   others: dict[str, int] | None = None) -> Iterator[pa.RecordBatch]:
+        """The rows of the records whose first byte lies in ``[start, end)``; ``others``
+        (``counts_others`` readers): their non-document records per type, counted."""
         if start != 0:
             raise NotImplementedError(f"{self.name} files cannot be split")
         return self.read(path, fields)

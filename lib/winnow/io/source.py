@@ -8,7 +8,10 @@ task per range, so one big file uses many cores. The rows a file (or range) yiel
 are its records, added to the conservation tally once it is read to its end; the
 ranges of a split file report under ``(file, range, ranges)`` keys and the tally sums
 them into the file's count once every range has reported (``SplitTally``), so the
-check sees the same per-file count as an unsplit read.
+check sees the same per-file count as an unsplit read. Records a reader skips as not
+documents (WARC ``request``, ``metadata``, ``warcinfo``) go into the same tally under
+``(OTHER_RECORDS, file, range, ranges, record type)`` keys, each kept idempotently like
+a range's count (``conservation.non_document_records`` sums them).
 
 Formats that add columns (``Reader.columns``) widen the frame: the schema is
 ``DOC_SCHEMA`` plus every column of the formats being read, null where a format
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from winnow import worker
-from winnow.conservation import INCONSISTENT, RecordTally
+from winnow.conservation import INCONSISTENT, OTHER_RECORDS, RecordTally
 from winnow.frame import DOC_SCHEMA
 from winnow.io.reader import REGISTRY
 
@@ -49,7 +52,7 @@ class SplitTally(RecordTally):
 
     def addInPlace(self, a: dict, b: dict) -> dict:  # noqa: N802
         a = super().addInPlace(a, b)
-        for key in [k for k in b if isinstance(k, tuple)]:
+        for key in [k for k in b if isinstance(k, tuple) and len(k) == 3]:
             i, _, ranges = key
             counts = [a.get((i, k, ranges)) for k in range(ranges)]
             if any(c is None for c in counts):
@@ -126,14 +129,21 @@ def read_documents(
             for t in b.column(0).to_pylist():
                 i, start, end, k, ranges = tasks[t]
                 path, fmt = listing[i]
-                records = 0
-                parts = (readers[fmt].read(path, fields) if ranges == 1
-                         else readers[fmt].read_range(path, fields, start, end))
+                records, reader, others = 0, readers[fmt], {}
+                if reader.counts_others:
+                    parts = reader.read_range(path, fields, start, -1 if ranges == 1 else end,
+                                              others=others)
+                else:
+                    parts = (reader.read(path, fields) if ranges == 1
+                             else reader.read_range(path, fields, start, end))
                 for batch in parts:
                     records += batch.num_rows
                     yield conform(batch, schema)
                 if tally is not None:
-                    tally.add({i: records} if ranges == 1 else {(i, k, ranges): records})
+                    counts = {(OTHER_RECORDS, i, k, ranges, kind): n
+                              for kind, n in others.items()}
+                    counts[i if ranges == 1 else (i, k, ranges)] = records
+                    tally.add(counts)
 
     df = spark.range(0, len(tasks), 1, len(tasks)).mapInArrow(
         read_files, from_arrow_schema(schema)

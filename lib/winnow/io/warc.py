@@ -1,7 +1,9 @@
 """WARC and WET files (``.warc[.gz]``, ``.wet[.gz]``), parsed with FastWARC, streaming.
 
 ``input.format: warc``: every ``response`` record is one row; ``request``,
-``metadata``, ``warcinfo`` and other record types are not documents and give no row.
+``metadata``, ``warcinfo`` and other record types are not documents and give no row;
+they are counted per WARC-Type (``others``, reported through the conservation tally:
+``winnow.conservation.non_document_records``).
 A row's ``id`` is the WARC-Record-ID (as written, ``<urn:uuid:…>``), ``url`` the
 WARC-Target-URI (WARC 1.1's ``<…>`` brackets removed), ``warc_date`` the WARC-Date,
 ``content_type`` the HTTP Content-Type's media type (lower case, no parameters),
@@ -126,6 +128,7 @@ class _WarcFormat(Reader):
 
     columns = WARC_COLUMNS
     record_type = "response"
+    counts_others = True
 
     def read(self, path: str, fields: dict[str, str]) -> Iterator[pa.RecordBatch]:
         return self.read_range(path, fields, 0, -1)
@@ -139,19 +142,23 @@ class _WarcFormat(Reader):
         cuts = list(range(0, size, split_bytes))
         return [(s, min(s + split_bytes, size)) for s in cuts]
 
-    def read_range(self, path: str, fields: dict[str, str], start: int,
-                   end: int) -> Iterator[pa.RecordBatch]:
-        """Rows of the records whose first byte lies in ``[start, end)`` (``end`` -1: all)."""
+    def read_range(self, path: str, fields: dict[str, str], start: int, end: int,
+                   others: dict[str, int] | None = None) -> Iterator[pa.RecordBatch]:
+        """Rows of the records whose first byte lies in ``[start, end)`` (``end`` -1: all).
+
+        ``others``: receives the number of non-document records of the range per
+        record type (the WARC-Type header, lower case: ``request``, ``warcinfo``, …)."""
         rows = Rows(self.columns)
+        others = {} if others is None else others
         pos = next_member(path, start, end) if start > 0 else start
         resumed = False
         while pos is not None:
-            pos = yield from self._read_from(rows, path, pos, end, resumed)
+            pos = yield from self._read_from(rows, path, pos, end, resumed, others)
             resumed = True
         yield from rows.finish(path, whole=start == 0)
 
-    def _read_from(self, rows: Rows, path: str, begin: int, end: int,
-                   resumed: bool) -> Iterator[pa.RecordBatch]:
+    def _read_from(self, rows: Rows, path: str, begin: int, end: int, resumed: bool,
+                   others: dict[str, int]) -> Iterator[pa.RecordBatch]:
         """Read records from ``begin``; returns where to resume after corrupt data (None:
         the range is done). ``resumed``: ``begin`` follows corrupt data already reported."""
         from fastwarc.warc import ArchiveIterator
@@ -173,8 +180,11 @@ class _WarcFormat(Reader):
                     if pending is not None:
                         _quarantine(rows, path, *pending, "input:truncated_record")
                         pending = None
-                    if str(record.record_type).rsplit(".", 1)[-1] != self.record_type:
-                        record.reader.read()  # not a document: consumed, no row
+                    kind = str(record.record_type).rsplit(".", 1)[-1]
+                    if kind != self.record_type:
+                        record.reader.read()  # not a document: consumed, counted, no row
+                        kind = (_header(record.headers, "WARC-Type") or kind).lower()
+                        others[kind] = others.get(kind, 0) + 1
                         done = True
                         continue
                     block = record.reader.read()
