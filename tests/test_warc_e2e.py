@@ -111,3 +111,27 @@ def test_split_and_unsplit_reads_agree(spark, crawl, run):
     assert ca == cb
     out_ids = {r["id"] for rows in run[2].values() for r in rows}
     assert {r[0] for r in a} == out_ids  # and the same ids as the job's run
+
+
+def test_non_document_records_counted_in_stats_run(run, crawl):
+    """request, metadata, warcinfo … records give no row but are counted per type in
+    stats/run, the manifest and the summary (issue 15)."""
+    from test_warc import members
+
+    result, out, _ = run
+    expected: dict[str, int] = {}
+    for p in crawl:
+        for _, h, _ in members(p):
+            kind = h.get("WARC-Type")
+            if kind != "response":
+                expected[kind] = expected.get(kind, 0) + 1
+    assert expected.get("request", 0) > 0  # the shared crawl files hold requests
+    (row,) = pq.read_table(out / "stats" / "run").to_pylist()
+    got = {r["record_type"]: r["records"] for r in row["non_document_records"]}
+    # The truncated file's cut-off record is quarantined, not counted here.
+    assert got == expected
+    assert result.manifest["counts"]["non_document_records"] == got
+    import io
+    buf = io.StringIO()
+    job.print_summary(result, buf)
+    assert "not documents (read, counted, no row): " in buf.getvalue()

@@ -14,12 +14,13 @@ import platform
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import winnow
@@ -78,6 +79,12 @@ RUN_SCHEMA = T.StructType(
         T.StructField("spark_jobs", T.IntegerType(), True),
         T.StructField("spark_stages", T.IntegerType(), True),
         T.StructField("spark_tasks", T.LongType(), True),
+        # Records read that are not documents (WARC request, metadata, warcinfo …), per
+        # record type; empty for other formats. Outside conservation (issue 15).
+        T.StructField("non_document_records", T.ArrayType(T.StructType([
+            T.StructField("record_type", T.StringType(), False),
+            T.StructField("records", T.LongType(), False),
+        ])), True),
     ]
 )
 
@@ -219,27 +226,91 @@ def _steps(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str
     crash_point("dedup")
     # Every read task has run by now (the frame is materialised): the source side.
     source = conservation.source_records(tally, files)
+    others = conservation.non_document_records(tally)
     before_tail = activity.counts()
-    timing.wall["write"] = _write_documents(documents, final, layout, cfg, progress)
-    counts = stats.aggregate(final, cfg.stages)
-    rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
-    statistics = _statistics(spark, final, cfg, run_id)
-    if state is not None:
-        _write_indexes(tables, final, cfg, run_id, state)
-    written = conservation.counted_rows(documents, final)
+    counts, written, staged, timing.wall["write"] = _tail(
+        spark, documents, tables, final, cfg, run_id, layout, state, progress)
     conservation.check(source, written, counts.kept)
     finished = datetime.now(UTC)
-    statistics["stage_summary"] = stats.stage_summary_frame(spark, rows)
-    statistics["run"] = _run_table(spark, cfg, files, run_id, started, finished, source,
-                                   counts, timing, activity.counts())
-    manifest = _manifest(cfg, files, run_id, started, finished, source, counts, timing)
-    _write_manifest(pub, layout, manifest)
-    _write_statistics(tables, statistics, layout)
+    rows = stats.stage_summary_rows(counts, cfg.stages, run_id, timing.wall, timing.cpu)
+    manifest = _manifest(cfg, files, run_id, started, finished, source, counts, timing,
+                         others)
+    pub.fs.write_text(staged.pop("manifest.json"), json.dumps(manifest, indent=2, default=str))
+    last = {"stage_summary": stats.stage_summary_frame(spark, rows),
+            "run": _run_table(spark, cfg, files, run_id, started, finished, source, counts,
+                              timing, activity.counts(), others)}
+    sinks.run_concurrently(
+        [lambda df=df, path=staged[name]: tables.save(_stats_frame(df, layout), path)
+         for name, df in last.items()], TAIL_THREADS)
     for frame in persisted:
         frame.unpersist()
     result = RunResult(run_id, pub.target, counts, rows, manifest)
     result.spark_tail = activity.counts().minus(before_tail)
     return result
+
+
+#: Concurrent Spark jobs of the tail. Each is small or I/O-bound next to the curation
+#: work; run one after another, their scheduling latency was most of a small run's tail.
+TAIL_THREADS = 6
+
+
+def _tail(spark: SparkSession, documents: sinks.Sink, tables: sinks.Sink, final: DataFrame,
+          cfg: Config, run_id: str, layout: out.Layout, state: State | None,
+          progress: Progress) -> tuple[stats.Counts, dict[str, int], dict[str, str], float]:
+    """Everything after the last stage that reads the final (cached) frame, as concurrent
+    Spark jobs: the document parts, the counts by reason, the distinct ids, the
+    statistics tables (winnow's and the stages') and, nightly, the indexes.
+
+    Publication order stays deterministic: every part is staged here, on this thread, in
+    the order kept, removed, quarantine, manifest, statistics (``stage_summary`` and
+    ``run`` last); only the saves run concurrently. Returns the counts, the rows written
+    per document part (Parquet footers, :func:`conservation.counted_rows`), the staged
+    paths still to be written (``manifest.json``, ``stage_summary``, ``run``) and the
+    wall seconds of the document writes.
+    """
+    progress.start("write")
+    t0 = time.perf_counter()
+    parts = [("kept", out.kept_frame(final)),
+             ("removed", out.removed_frame(final, cfg.output.removed_text)),
+             ("quarantine", out.quarantine_frame(final))]
+    doc_saves = [documents.stage(part, df, layout.document(part)) for part, df in parts]
+    # Staged before the statistics, so it is published right after the documents.
+    staged = {"manifest.json": documents.pub.stage("manifest.json",
+                                                   layout.document("manifest.json"))}
+    stat_saves = [tables.stage(f"stats/{name}", lambda df=df: _stats_frame(df, layout),
+                               layout.stats_table(name))
+                  for name, df in _statistics(spark, final, cfg, run_id).items()]
+    for name in ("stage_summary", "run"):  # made from the counts: written after them
+        staged[name] = tables.pub.stage(f"stats/{name}", layout.stats_table(name))
+    index_saves = _index_saves(tables, final, cfg, run_id, state) if state is not None else []
+    wrote: list[float] = []
+
+    def write_documents() -> None:
+        sinks.run_concurrently(doc_saves, len(doc_saves))
+        wrote.append(time.perf_counter() - t0)
+        crash_point("write")
+
+    results = sinks.run_concurrently(
+        [write_documents, lambda: stats.aggregate(final, cfg.stages),
+         lambda: final.select(F.count_distinct("id")).first()[0], *stat_saves, *index_saves],
+        TAIL_THREADS)
+    # Rows per written part from the Parquet footers (no read-back), and the distinct ids.
+    written = {part: int(documents.rows(part)) for part in conservation.DOCUMENT_PARTS}
+    written["_total"] = sum(written.values())
+    written["_distinct_ids"] = int(results[2] or 0)
+    return results[1], written, staged, wrote[0]
+
+
+def _stats_frame(table: DataFrame | Callable[[], DataFrame],
+                 layout: out.Layout) -> DataFrame:
+    """A statistics table as written: one file (repartition, not coalesce: the table's own
+    query keeps its parallelism); nightly tables drop ``run_id`` (it lives in the
+    directory name)."""
+    if callable(table):
+        table = table()
+    if layout.run_id is not None:
+        table = table.drop("run_id")
+    return table.repartition(1)
 
 
 def _read(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
@@ -254,26 +325,15 @@ def _read(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
     return read_documents(spark, files, cfg.input, partitions, tally=tally), tally
 
 
-def _write_documents(sink: sinks.Sink, final: DataFrame, layout: out.Layout, cfg: Config,
-                     progress: Progress) -> float:
-    """The kept, removed and quarantine parts; returns the wall seconds it took."""
-    progress.start("write")
-    t0 = time.perf_counter()
-    sink.write("kept", out.kept_frame(final), layout.document("kept"))
-    crash_point("write")
-    sink.write("removed", out.removed_frame(final, cfg.output.removed_text),
-               layout.document("removed"))
-    sink.write("quarantine", out.quarantine_frame(final), layout.document("quarantine"))
-    return time.perf_counter() - t0
-
-
 def _statistics(spark: SparkSession, final: DataFrame, cfg: Config,
-                run_id: str) -> dict[str, DataFrame]:
-    """The statistics tables of the final frame: winnow's own, then those of the stages."""
-    tables = {
+                run_id: str) -> dict[str, DataFrame | Callable[[], DataFrame]]:
+    """The statistics tables of the final frame: winnow's own, then those of the stages.
+    A table is a frame, or a function making one when its save runs (``signals``: its
+    bin edges come from a first aggregation)."""
+    tables: dict[str, DataFrame | Callable[[], DataFrame]] = {
         "domains": stats.domains_table(final, run_id),
         "examples": stats.examples_table(final, run_id),
-        "signals": spark.createDataFrame(
+        "signals": lambda: spark.createDataFrame(
             stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
     }
     for stage in cfg.stages:
@@ -282,10 +342,10 @@ def _statistics(spark: SparkSession, final: DataFrame, cfg: Config,
     return tables
 
 
-def _write_indexes(sink: sinks.Sink, final: DataFrame, cfg: Config, run_id: str,
-                   state: State) -> None:
-    """Nightly: each frame stage's index partitions, moved into the state before the
-    commit; a stage writes only the indexes it declares (``index_names``)."""
+def _index_saves(sink: sinks.Sink, final: DataFrame, cfg: Config, run_id: str,
+                 state: State) -> list[Callable[[], None]]:
+    """Nightly: each frame stage's index partitions, staged to move into the state before
+    the commit; a stage writes only the indexes it declares (``index_names``)."""
     indexes: dict[str, DataFrame] = {}
     for stage in cfg.stages:
         if stage.mode != "off" and isinstance(stage, FrameStage):
@@ -294,28 +354,15 @@ def _write_indexes(sink: sinks.Sink, final: DataFrame, cfg: Config, run_id: str,
                     raise InvariantError(f"stage {stage.name} wrote index {name!r}, which its "
                                          f"index_names {stage.index_names!r} do not declare")
                 indexes[name] = table
-    for name, table in indexes.items():
-        sink.write(f"index/{name}", table, state.partition(f"index/{name}", run_id),
-                   before_commit=True)
-
-
-def _write_statistics(sink: sinks.Sink, tables: dict[str, DataFrame],
-                      layout: out.Layout) -> None:
-    """One file per table; nightly tables append as a ``run_id=<id>`` partition. The
-    tables are written concurrently (each a small job; see ``Sink.write_all``)."""
-    parts = []
-    for name, table in tables.items():
-        destination = layout.stats_table(name)
-        if layout.run_id is not None:
-            table = table.drop("run_id")  # it lives in the directory name
-        # repartition, not coalesce: the table's own query keeps its parallelism.
-        parts.append((f"stats/{name}", table.repartition(1), destination))
-    sink.write_all(parts)
+    return [sink.stage(f"index/{name}", table, state.partition(f"index/{name}", run_id),
+                       before_commit=True)
+            for name, table in indexes.items()]
 
 
 def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
                started: datetime, finished: datetime, source: dict[str, int],
-               counts: stats.Counts, timing: StageTiming, spark_work: JobCounts) -> DataFrame:
+               counts: stats.Counts, timing: StageTiming, spark_work: JobCounts,
+               others: dict[str, int]) -> DataFrame:
     """``stats/run``: one row of when, what, where and how many."""
     sc = spark.sparkContext
     row = (
@@ -324,7 +371,7 @@ def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id:
         sc.defaultParallelism, _pairs(timing.wall), _pairs(timing.cpu), sum(source.values()),
         counts.kept, counts.removed, counts.quarantined, timing.signal_passes,
         timing.signal_rows, timing.ids_renamed, spark_work.jobs, spark_work.stages,
-        spark_work.tasks,
+        spark_work.tasks, list(others.items()),
     )
     return spark.createDataFrame([row], RUN_SCHEMA)
 
@@ -336,7 +383,7 @@ def _pairs(seconds: dict[str, float]) -> list[tuple[str, float]]:
 
 def _manifest(cfg: Config, files: list[InputFile], run_id: str, started: datetime,
               finished: datetime, source: dict[str, int], counts: stats.Counts,
-              timing: StageTiming) -> dict:
+              timing: StageTiming, others: dict[str, int]) -> dict:
     """``manifest.json``: the inputs, the config and the counts by reason."""
     return {
         "run_id": run_id,
@@ -352,19 +399,18 @@ def _manifest(cfg: Config, files: list[InputFile], run_id: str, started: datetim
             "input": sum(source.values()), "ids_renamed": timing.ids_renamed,
             "kept": counts.kept, "removed": counts.removed, "quarantined": counts.quarantined,
             "by_reason": dict(sorted(counts.by_reason.items())),
+            "non_document_records": others,
         },
     }
-
-
-def _write_manifest(pub: out.Publication, layout: out.Layout, manifest: dict) -> None:
-    """Staged before the statistics, so it is published right after the documents."""
-    staged = pub.stage("manifest.json", layout.document("manifest.json"))
-    pub.fs.write_text(staged, json.dumps(manifest, indent=2, default=str))
 
 
 def print_summary(result: RunResult, stream=sys.stdout) -> None:
     print(stats.format_summary(result.summary), file=stream)
     c = result.counts
+    others = result.manifest.get("counts", {}).get("non_document_records") or {}
+    if others:
+        print("not documents (read, counted, no row): " + ", ".join(
+            f"{kind} {n:,}" for kind, n in others.items()), file=stream)
     print(f"\nkept {c.kept:,} | removed {c.removed:,} | quarantined {c.quarantined:,} | "
           f"input {c.records:,}  →  {result.output}", file=stream)
     if result.spark is not None:

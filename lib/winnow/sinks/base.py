@@ -17,6 +17,7 @@ them without a Spark job.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from winnow.errors import WinnowError
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from winnow.output import Publication
+
+T = TypeVar("T")
 
 #: The sink of the document parts (kept, removed, quarantine).
 DEFAULT = "parquet"
@@ -48,36 +51,22 @@ class Sink:
         self.save(df, staged)
         return staged
 
+    def stage(self, part: str, df: DataFrame | Callable[[], DataFrame], destination: str, *,
+              before_commit: bool = False) -> Callable[[], None]:
+        """Stage ``part`` now (publication order is the order of staging) and return the
+        save to run later, e.g. concurrently with others (:func:`run_concurrently`).
+        ``df`` may be a function making the frame when the save runs."""
+        staged = self.pub.stage(part, destination, before_commit=before_commit)
+
+        def save() -> None:
+            self.save(df() if callable(df) else df, staged)
+        return save
+
     def write_all(self, parts: list[tuple[str, DataFrame, str]], threads: int = 4) -> None:
         """``write`` each (part, frame, destination), staged in list order (publication
         order stays deterministic) and saved by up to ``threads`` concurrent Spark jobs:
-        many small tables (the statistics) then share the cores instead of queueing.
-        Threads inherit the caller's job group (``InheritableThread``)."""
-        from pyspark import InheritableThread
-
-        staged = [(df, self.pub.stage(part, dst)) for part, df, dst in parts]
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-
-        def work() -> None:
-            while True:
-                with lock:
-                    if not staged or errors:
-                        return
-                    df, path = staged.pop(0)
-                try:
-                    self.save(df, path)
-                except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
-                    with lock:
-                        errors.append(e)
-
-        pool = [InheritableThread(target=work) for _ in range(max(1, min(threads, len(staged))))]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join()
-        if errors:
-            raise errors[0]
+        many small tables (the statistics) then share the cores instead of queueing."""
+        run_concurrently([self.stage(part, df, dst) for part, df, dst in parts], threads)
 
     def read(self, part: str) -> DataFrame:
         """A part written by this sink, read back from the staging area."""
@@ -94,6 +83,45 @@ class Sink:
     def load(self, path: str) -> DataFrame:
         """The rows ``save`` wrote into ``path``."""
         raise NotImplementedError
+
+
+def run_concurrently(tasks: list[Callable[[], T]], threads: int = 4) -> list[T]:
+    """Run ``tasks`` on up to ``threads`` threads, in list order; their results, in order.
+
+    Each task is typically a Spark action: several small jobs then share the cores
+    instead of each paying its scheduling latency in turn. Threads inherit the caller's
+    job group (``InheritableThread``), so the jobs count as the run's. The first error
+    stops the start of further tasks and is raised on the caller's thread once the
+    running ones have finished."""
+    from pyspark import InheritableThread
+
+    todo = list(enumerate(tasks))
+    results: list = [None] * len(tasks)
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not todo or errors:
+                    return
+                i, task = todo.pop(0)
+            try:
+                results[i] = task()
+            except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread
+                with lock:
+                    errors.append(e)
+
+    if len(tasks) == 1 or threads <= 1:
+        return [task() for task in tasks]
+    pool = [InheritableThread(target=work) for _ in range(max(1, min(threads, len(tasks))))]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 #: Registered sinks by name.
