@@ -6,6 +6,7 @@ files: gzip members decompressed with ``zlib`` and WARC headers read by hand.
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from pathlib import Path
 
@@ -189,3 +190,47 @@ def test_trafilatura_extractor(shared_data):
     resil, _ = _extract(rows)
     overlap = [set(a.split()) & set(b.split()) for a, b in zip(texts, resil, strict=True)]
     assert all(o for o, t in zip(overlap, texts, strict=True) if t)  # same page, shared words
+
+
+def _arc_file(path: Path, gz: bool) -> Path:
+    """A tiny valid ARC v1 file (version block, one HTTP record), written by hand from
+    the published format: ``URL IP-address Archive-date Content-type Archive-length``."""
+    body = (b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
+            b"<html><body><p>An archived page.</p></body></html>")
+    version = b"1 0 winnow\nURL IP-address Archive-date Content-type Archive-length\n"
+    head = b"filedesc://t.arc 0.0.0.0 20050614070159 text/plain %d\n" % len(version)
+    record = b"http://example.com/ 93.184.216.34 20050614070159 text/html %d\n" % len(body)
+    members = [head + version + b"\n", record + body + b"\n"]
+    path.write_bytes(b"".join(gzip.compress(m) for m in members) if gz else b"".join(members))
+    return path
+
+
+@pytest.mark.parametrize("name", ["crawl.arc.gz", "crawl.arc"])
+def test_fastwarc_does_not_parse_arc(tmp_path, name):
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    path = _arc_file(tmp_path / name, name.endswith(".gz"))
+    with open(path, "rb") as f, pytest.raises(OSError, match="WARC header"):
+        list(ArchiveIterator(f, record_types=WarcRecordType.any_type, parse_http=False))
+
+
+def test_arc_input_is_one_error_before_spark(tmp_path, capsys):
+    from winnow import cli
+    from winnow.errors import WinnowError
+    from winnow.io.listing import expand_inputs
+
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    arc = _arc_file(crawl / "IA-2005.arc.gz", True)
+    assert format_for(str(arc)) is None
+    for inputs, fmt in (([str(arc)], "auto"), ([str(crawl)], "auto"), ([str(crawl)], "warc"),
+                        ([str(crawl / "*.gz")], "wet")):
+        with pytest.raises(WinnowError, match="ARC files are not supported"):
+            expand_inputs(inputs, fmt)
+    assert expand_inputs([str(arc)], "jsonl")[0].format == "jsonl"  # named otherwise: read so
+    rc = cli.main(["run", "--config", "conf/recipes/fineweb_from_warc.yaml", "--input",
+                   str(crawl), "--output", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "IA-2005.arc.gz: ARC files are not supported" in err
+    assert not (tmp_path / "out").exists()

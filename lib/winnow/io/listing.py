@@ -5,8 +5,10 @@ once), each real file is read once (by device and inode: the first path in sorte
 order), and an unreadable directory, a symlink loop, an input file that cannot be
 stat'ed, is not a regular file or has a name that is not UTF-8 are one-line errors.
 In a directory, files no registered reader claims (``_SUCCESS``, READMEs) are
-skipped. ``check_output_outside_inputs`` refuses an output that a later run would
-read as input.
+skipped. ARC files (``.arc``, ``.arc.gz``), which FastWARC cannot parse, are refused
+with one line under ``input.format`` ``auto``, ``warc`` or ``wet`` (``check_not_arc``),
+before Spark starts. ``check_output_outside_inputs`` refuses an output that a later run
+would read as input.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from winnow.errors import WinnowError
-from winnow.io.reader import REGISTRY, format_for, fs_for
+from winnow.io.compression import COMPRESSIONS
+from winnow.io.reader import AUTO, REGISTRY, format_for, fs_for
+
+#: Name endings of ARC (v1) files, the Internet Archive's format before WARC.
+ARC_SUFFIXES = (".arc",)
+#: The formats under which an ARC file is refused (a WARC reader would meet it).
+ARC_REFUSED_UNDER = (AUTO, "warc", "wet")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ def expand_inputs(paths: list[str], configured_format: str = "auto") -> list[Inp
             raise WinnowError(f"input not found: {raw}")
         usable = 0
         for path, size, mtime, key in matches:
+            check_not_arc(path, configured_format)
             fmt = format_for(path, configured_format)
             if fmt is None:
                 if raw == path:
@@ -80,6 +89,25 @@ def expand_inputs(paths: list[str], configured_format: str = "auto") -> list[Inp
         seen.update((path, key) if key else (path,))
         out.append(InputFile(path, size, mtime, fmt))
     return out
+
+
+def is_arc(path: str) -> bool:
+    """Whether ``path`` names an ARC file (``.arc``, ``.arc.gz``, any compression)."""
+    name = path.lower()
+    for comp in COMPRESSIONS:
+        if name.endswith(comp):
+            name = name[: -len(comp)]
+    return name.endswith(ARC_SUFFIXES)
+
+
+def check_not_arc(path: str, configured_format: str = AUTO) -> None:
+    """A one-line error for an ARC file met under ``auto``/``warc``/``wet``: FastWARC 2
+    (the WARC parser) reads WARC/1.0 and 1.1 records only; an ARC v1 file fails there at
+    its first header (``Invalid WARC header``), so it is refused here, not in a task."""
+    if configured_format in ARC_REFUSED_UNDER and is_arc(path):
+        raise WinnowError(
+            f"input {path}: ARC files are not supported (FastWARC, the WARC parser, reads "
+            "WARC records only); convert them to WARC first, or leave them out of --input")
 
 
 def _stat(path: str, raw: str, required: bool) -> os.stat_result | None:
