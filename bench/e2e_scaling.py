@@ -191,7 +191,7 @@ def bare_spark(master: str, log: Path) -> float:
 # --- datatrove ----------------------------------------------------------------------------
 
 DATATROVE = r'''
-import functools, sys, time
+import functools, os, sys, time
 from pathlib import Path
 import tldextract
 from datatrove.executor import LocalPipelineExecutor
@@ -204,39 +204,45 @@ from datatrove.pipeline.readers import JsonlReader
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.hashing import HashConfig
 
-inp, work, cores, wordlists = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 # Offline: bad words and the public-suffix list from local files (compare_datatrove.py).
+# At module level: the workers import this module again and need the same patches.
+wordlists = Path(os.environ["BENCH_WORDLISTS"])
 c4_filters.cached_asset_path_or_download = lambda *a, **k: str(wordlists / "ldnoobw" / "en")
 tldextract.TLDExtract = functools.partial(tldextract.TLDExtract, suffix_list_urls=())
-lists = {n: (wordlists / "url-banned" / f"{n}.txt").read_text().splitlines()
-         for n in ("banned_words", "banned_subwords", "soft_banned_words")}
-files = sorted(Path(inp).glob("*.jsonl.gz"))
-tasks = len(files)
-cfg = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8,
-                    n_grams=5)
-steps = {
-  "filters": [JsonlReader(inp, glob_pattern="*.jsonl.gz"),
-              URLFilter(use_integrated_lists=False, **lists), GopherRepetitionFilter(),
-              GopherQualityFilter(), C4QualityFilter(), C4BadWordsFilter(
-                  fail_on_missing_language=False), FineWebQualityFilter(),
-              JsonlWriter(str(work / "filtered"))],
-  "signatures": [JsonlReader(str(work / "filtered")),
-                 MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg)],
-  "buckets": [MinhashDedupBuckets(input_folder=str(work / "sigs"),
-                                  output_folder=str(work / "buckets"), config=cfg)],
-  "cluster": [MinhashDedupCluster(input_folder=str(work / "buckets"),
-                                  output_folder=str(work / "remove_ids"), config=cfg)],
-  "filter": [JsonlReader(str(work / "filtered")),
-             MinhashDedupFilter(input_folder=str(work / "remove_ids")),
-             JsonlWriter(str(work / "deduped"))],
-}
-counts = {"filters": tasks, "signatures": tasks, "buckets": cfg.num_buckets, "cluster": 1,
-          "filter": tasks}
-for name, pipeline in steps.items():
-    t0 = time.perf_counter()
-    LocalPipelineExecutor(pipeline=pipeline, tasks=counts[name], workers=cores,
-                          logging_dir=str(work / "logs" / name)).run()
-    print(f"PHASE {name} {time.perf_counter() - t0:.2f}", flush=True)
+
+# datatrove's executor starts its workers through a forkserver, which imports this
+# module again: without the guard every worker re-ran the whole pipeline (a hang).
+if __name__ == "__main__":
+    inp, work, cores = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+    lists = {n: (wordlists / "url-banned" / f"{n}.txt").read_text().splitlines()
+             for n in ("banned_words", "banned_subwords", "soft_banned_words")}
+    files = sorted(Path(inp).glob("*.jsonl.gz"))
+    tasks = len(files)
+    cfg = MinhashConfig(hash_config=HashConfig(precision=64), num_buckets=14, hashes_per_bucket=8,
+                        n_grams=5)
+    steps = {
+      "filters": [JsonlReader(inp, glob_pattern="*.jsonl.gz"),
+                  URLFilter(use_integrated_lists=False, **lists), GopherRepetitionFilter(),
+                  GopherQualityFilter(), C4QualityFilter(), C4BadWordsFilter(
+                      fail_on_missing_language=False), FineWebQualityFilter(),
+                  JsonlWriter(str(work / "filtered"))],
+      "signatures": [JsonlReader(str(work / "filtered")),
+                     MinhashDedupSignature(output_folder=str(work / "sigs"), config=cfg)],
+      "buckets": [MinhashDedupBuckets(input_folder=str(work / "sigs"),
+                                      output_folder=str(work / "buckets"), config=cfg)],
+      "cluster": [MinhashDedupCluster(input_folder=str(work / "buckets"),
+                                      output_folder=str(work / "remove_ids"), config=cfg)],
+      "filter": [JsonlReader(str(work / "filtered")),
+                 MinhashDedupFilter(input_folder=str(work / "remove_ids")),
+                 JsonlWriter(str(work / "deduped"))],
+    }
+    counts = {"filters": tasks, "signatures": tasks, "buckets": cfg.num_buckets, "cluster": 1,
+              "filter": tasks}
+    for name, pipeline in steps.items():
+        t0 = time.perf_counter()
+        LocalPipelineExecutor(pipeline=pipeline, tasks=counts[name], workers=cores,
+                              logging_dir=str(work / "logs" / name)).run()
+        print(f"PHASE {name} {time.perf_counter() - t0:.2f}", flush=True)
 '''
 
 
@@ -246,8 +252,9 @@ def datatrove_python(tmp: Path, given: str | None) -> str:
     venv = tmp / "datatrove-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "pip"), "install", "-q"]
+    # xxhash 4 refuses str input, which datatrove 0.10 MinHash passes (TypeError).
     subprocess.run([*pip, "datatrove", "spacy", "tldextract", "pyahocorasick", "regex",
-                    "tokenizers", "xxhash", "orjson", "nltk", "fasteners", "matplotlib"],
+                    "tokenizers", "xxhash<4", "orjson", "nltk", "fasteners", "matplotlib"],
                    check=True)
     return str(venv / "bin" / "python")
 
@@ -260,7 +267,8 @@ def run_datatrove(py: str, inp: Path, work: Path, cores: int, log: Path) -> dict
         pass
     peak = 0
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "BENCH_WORDLISTS": str(WORDLISTS)})
     wall = time.perf_counter() - t0
     log.write_text(proc.stderr[-20000:])
     if proc.returncode:
