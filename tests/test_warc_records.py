@@ -47,7 +47,7 @@ def reads(spark, inputs):
     paths = [str(p) for ps in inputs.values() for p in ps]
     files = expand_inputs(paths, "auto")
     out = {}
-    for name, split_bytes in (("whole", 1 << 40), ("split", 6_000)):
+    for name, split_bytes in (("whole", 1 << 40), ("split", 40_000)):
         tally = conservation.record_tally(spark.sparkContext)
         df = read_documents(spark, files, config.InputConfig(), 2, tally=tally,
                             split_bytes=split_bytes)
