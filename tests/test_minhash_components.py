@@ -93,3 +93,30 @@ def test_giant_bucket_of_identical_signatures(spark):
     survivors = info.where(F.col("dup_cluster") == "g000000").select("_survivor").distinct()
     assert [r[0] for r in survivors.collect()] == ["g000000"]
     info.unpersist()
+
+
+@pytest.mark.parametrize("weak", [False, True])
+def test_surrogate_edges_are_the_string_edges(spark, weak):
+    """Star edges on 64-bit surrogates name the same pairs as on string ids, also
+    when the surrogates collide (a deliberately weak one: 3 values), which falls
+    back to the ids themselves."""
+    from winnow.minhash.candidates import NODE, candidate_edges
+
+    rng = random.Random(11)
+    rows = []
+    for i in range(300):
+        group = rng.randrange(40)
+        keys = [group * 10 + b if rng.random() < 0.6 else 10_000 + i * 10 + b
+                for b in range(4)]
+        rows.append((f"d{rng.randrange(10**6):06d}-{i}", [group] * 8, keys))
+    sigs = spark.createDataFrame(rows, "id string, signature array<int>, band_keys array<bigint>")
+    # Edges are undirected (verification and components orient them themselves).
+    strings = {frozenset(r) for r in star_edges(band_rows(sigs), _local).collect()}
+    surrogate = (lambda c: F.xxhash64(c) % 3) if weak else F.xxhash64
+    keyed, edges = candidate_edges(sigs, _local, surrogate=surrogate)
+    to_id = dict(keyed.select(NODE, "id").collect())
+    assert len(to_id) == 300
+    # Collisions (weak) make the surrogate the id itself.
+    assert keyed.schema[NODE].dataType.simpleString() == ("string" if weak else "bigint")
+    ours = {frozenset((to_id[s], to_id[d])) for s, d in edges.collect()}
+    assert len(strings) > 100 and ours == strings

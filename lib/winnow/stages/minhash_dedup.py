@@ -32,9 +32,9 @@ from winnow import frame, worker
 from winnow.checkpoint import broadcast_if_small, checkpointer
 from winnow.errors import ConfigError
 from winnow.minhash.candidates import (
-    band_rows,
+    NODE,
+    candidate_edges,
     published_matches,
-    star_edges,
     verified_edges,
 )
 from winnow.minhash.components import LOCAL_LIMIT, connected_components
@@ -136,17 +136,19 @@ class MinhashDedup(FrameStage):
             matches = checkpoint(published_matches(
                 rows.where(F.col("signature").isNotNull()), published, self.min_similarity))
             rows = rows.join(matches.select("id"), "id", "left_anti")
-        sigs = rows.where(F.col("signature").isNotNull())
-        edges = star_edges(band_rows(sigs), checkpoint)
-        if self.params.verify:
-            edges = verified_edges(edges, sigs, self.min_similarity)
-        labels, _ = connected_components(edges, checkpoint, self.params.components_local_limit)
+        sigs, edges = candidate_edges(rows.where(F.col("signature").isNotNull()), checkpoint)
         # Only documents with an edge or without a shingle need a row here: the
         # join back stays small (often broadcast) however large the corpus.
-        unshingled = rows.where(F.col("signature").isNull()).select(
+        notes = rows.where(F.col("signature").isNull()).select(
             "id", F.lit(True).alias("_unshingled"))
-        notes = checkpoint(cluster_info(sigs, labels, priority).unionByName(
-            unshingled, allowMissingColumns=True))
+        if edges is not None:  # no bucket of two: no verification, no components
+            if self.params.verify:
+                edges = verified_edges(edges, sigs, self.min_similarity, NODE)
+            labels, _ = connected_components(edges, checkpoint,
+                                             self.params.components_local_limit)
+            notes = cluster_info(sigs, labels.withColumnRenamed("id", NODE), priority,
+                                 NODE).unionByName(notes, allowMissingColumns=True)
+        notes = checkpoint(notes)
         cached.unpersist()
 
         out = df.join(broadcast_if_small(notes, BROADCAST_NOTES), "id", "left")
@@ -303,15 +305,18 @@ def survivor_key(priority: list[str], schema: T.StructType) -> Column:
     return F.struct(*fields, F.col("id").alias("id"))
 
 
-def cluster_info(sigs: DataFrame, labels: DataFrame, priority: list[str]) -> DataFrame:
+def cluster_info(sigs: DataFrame, labels: DataFrame, priority: list[str],
+                 node: str = "id") -> DataFrame:
     """Per document with an edge: ``dup_cluster``, ``dup_cluster_size`` and ``_survivor``.
 
-    ``labels`` holds ``(id, component)``; ``sigs`` supplies the priority columns.
+    ``labels`` holds ``(node, component)``; ``sigs`` supplies ``id`` and the priority
+    columns. ``dup_cluster`` is the component's smallest id.
     """
-    members = labels.withColumnRenamed("component", "dup_cluster").join(
-        sigs.drop("signature", "band_keys"), "id")
-    clusters = members.groupBy("dup_cluster").agg(
+    members = labels.join(sigs.drop("signature", "band_keys"), node)
+    clusters = members.groupBy("component").agg(
         F.count(F.lit(1)).alias("dup_cluster_size"),
+        F.min("id").alias("dup_cluster"),
         F.min(survivor_key(priority, members.schema)).getField("id").alias("_survivor"),
     )
-    return members.select("id", "dup_cluster").join(clusters, "dup_cluster")
+    return members.select("id", "component").join(clusters, "component").select(
+        "id", "dup_cluster", "dup_cluster_size", "_survivor")
