@@ -263,3 +263,19 @@ def test_threshold_chooses_banding_and_recipe_loads():
     assert stage.min_similarity == pytest.approx(0.7)
     names = [s.name for s in config.load(RECIPE).stages]
     assert names == ["normalize", "exact_dedup", "minhash_dedup"]
+
+
+def test_no_candidate_pair_skips_the_graph(spark):
+    """Documents with no shared bucket: every one kept in a cluster of its own, the
+    one without a shingle outside LSH (no verification or components ran)."""
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+    # Letters, not digits, make the texts differ (shingles fold digits).
+    rows = [(f"d{i}", " ".join(w + "xyzvw"[i] * 3 for w in words), 0.5) for i in range(5)]
+    rows.append(("short", "two words", 0.5))
+    out = _stage().apply(_frame(spark, rows), RunContext(spark=spark, run_id="n"))
+    got = {r["id"]: r for r in out.collect()}
+    assert len(got) == 6
+    for i in range(5):
+        r = got[f"d{i}"]
+        assert (r["reason"], r["dup_cluster"], r["dup_cluster_size"]) == (None, f"d{i}", 1)
+    assert (got["short"]["reason"], got["short"]["dup_cluster"]) == (None, None)

@@ -140,7 +140,9 @@ class MinhashDedup(FrameStage):
         # Only documents with an edge or without a shingle need a row here: the
         # join back stays small (often broadcast) however large the corpus.
         notes = rows.where(F.col("signature").isNull()).select(
-            "id", F.lit(True).alias("_unshingled"))
+            "id", F.lit(True).alias("_unshingled"), F.lit(None).cast("string").alias(
+                "dup_cluster"), F.lit(None).cast("long").alias("dup_cluster_size"),
+            F.lit(None).cast("string").alias("_survivor"))
         if edges is not None:  # no bucket of two: no verification, no components
             if self.params.verify:
                 edges = verified_edges(edges, sigs, self.min_similarity, NODE)
