@@ -135,7 +135,8 @@ class _WarcFormat(Reader):
 
     def split(self, path: str, size: int, split_bytes: int) -> list[tuple[int, int]]:
         """Equal byte ranges of a gzip-compressed file (plain WARC is one range)."""
-        with open_binary(path) as f:
+        # Random access: pyarrow's input stream of a URI undoes a .gz on the fly.
+        with open_binary(path, seekable=True) as f:
             head = f.read(3)
         if head != GZIP_MEMBER or split_bytes <= 0:
             return [(0, size)]
@@ -168,7 +169,9 @@ class _WarcFormat(Reader):
         started = done = False  # a record at ``offset`` was begun / fully read
         pending: tuple[int, str] | None = None  # a short record: truncated, file or record?
         try:
-            with open_binary(path, seekable=begin > 0) as f:
+            # Random access even from byte 0: FastWARC calls tell() on its stream, which
+            # a URI's (s3a://) sequential input stream does not support.
+            with open_binary(path, seekable=True) as f:
                 if begin:
                     f.seek(begin)
                 for record in ArchiveIterator(f, parse_http=False):
