@@ -92,8 +92,9 @@ def candidate_edges(
     """``sigs`` with the surrogate column ``NODE``, and the star edges between
     surrogates (None when no bucket has two members: nothing to verify or cluster).
 
-    The surrogate is ``xxhash64(id)`` (``surrogate``: a 64-bit function of the id). Each document also gets one identity row
-    (band ``IDENTITY_BAND``, key = its surrogate) in the same aggregation, so two ids
+    The surrogate is ``xxhash64(id)`` (``surrogate``: a 64-bit function of the id).
+    Each document also gets one identity row (band ``IDENTITY_BAND``, key = its
+    surrogate) in the same aggregation, so two ids
     with one surrogate (odds about n² / 2⁶⁵: ~3 % at a billion documents) show up as
     a bucket there; then the surrogate is the id itself and the buckets are redone
     on strings: same edges, slower.
