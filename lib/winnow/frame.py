@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column
+    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
 #: The ``stage`` of quarantine rows (and the first row of the funnel).
 INPUT_STAGE = "input"
@@ -79,3 +80,37 @@ def outcome() -> Column:
     from pyspark.sql import functions as F
 
     return F.when(is_kept(), "kept").otherwise("removed")
+
+
+def local_frame(spark: SparkSession, rows: list[tuple], schema: StructType) -> DataFrame:
+    """A small table the driver made (statistics, the run row) as a DataFrame that
+    needs no Python worker: built as an Arrow table, so Spark plans a local scan.
+    ``spark.createDataFrame`` of a list parallelises pickled rows instead, one Python
+    worker per task to unpickle them, which cost seconds of a small run's tail.
+
+    Same values as ``spark.createDataFrame(rows, schema)``; rows it would interpret
+    differently (naive datetimes: Spark's session time zone, Arrow's UTC) or that
+    Arrow cannot convert are handed to it as they are.
+    """
+    from datetime import datetime
+
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    arrow_schema = to_arrow_schema(schema)
+    width = len(schema.fields)
+    if any(len(r) != width for r in rows):  # Spark's own error
+        return spark.createDataFrame(rows, schema)
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+    for values, field in zip(columns, schema.fields, strict=True):
+        if isinstance(field.dataType, T.TimestampType) and any(
+                isinstance(v, datetime) and v.tzinfo is None for v in values):
+            return spark.createDataFrame(rows, schema)
+    try:
+        table = pa.Table.from_arrays(
+            [pa.array(list(values), type=f.type)
+             for values, f in zip(columns, arrow_schema, strict=True)],
+            schema=arrow_schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return spark.createDataFrame(rows, schema)
+    return spark.createDataFrame(table, schema)

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import winnow
-from winnow import conservation, nightly, stats
+from winnow import conservation, frame, nightly, stats
 from winnow import output as out
 from winnow.errors import InvariantError
 from winnow.faults import crash_point
@@ -242,8 +242,8 @@ def _steps(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str
     sinks.run_concurrently(
         [lambda df=df, path=staged[name]: tables.save(_stats_frame(df, layout), path)
          for name, df in last.items()], TAIL_THREADS)
-    for frame in persisted:
-        frame.unpersist()
+    for cached in persisted:
+        cached.unpersist()
     result = RunResult(run_id, pub.target, counts, rows, manifest)
     result.spark_tail = activity.counts().minus(before_tail)
     return result
@@ -333,8 +333,8 @@ def _statistics(spark: SparkSession, final: DataFrame, cfg: Config,
     tables: dict[str, DataFrame | Callable[[], DataFrame]] = {
         "domains": stats.domains_table(final, run_id),
         "examples": stats.examples_table(final, run_id),
-        "signals": lambda: spark.createDataFrame(
-            stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
+        "signals": lambda: frame.local_frame(
+            spark, stats.signals_table(final, cfg.stages, run_id), stats.SIGNALS_SCHEMA),
     }
     for stage in cfg.stages:
         if stage.mode != "off":
@@ -373,7 +373,7 @@ def _run_table(spark: SparkSession, cfg: Config, files: list[InputFile], run_id:
         timing.signal_rows, timing.ids_renamed, spark_work.jobs, spark_work.stages,
         spark_work.tasks, list(others.items()),
     )
-    return spark.createDataFrame([row], RUN_SCHEMA)
+    return frame.local_frame(spark, [row], RUN_SCHEMA)
 
 
 def _pairs(seconds: dict[str, float]) -> list[tuple[str, float]]:

@@ -139,8 +139,8 @@ def stage_summary_frame(spark: SparkSession, rows: list[tuple]) -> DataFrame:
     n = len(STAGE_SUMMARY_SCHEMA.fields)
     if any(len(r) > n and r[n] is not None for r in rows):
         schema = T.StructType([*STAGE_SUMMARY_SCHEMA.fields, TOKENS_FIELD])
-        return spark.createDataFrame(rows, schema)
-    return spark.createDataFrame([r[:n] for r in rows], STAGE_SUMMARY_SCHEMA)
+        return frame.local_frame(spark, rows, schema)
+    return frame.local_frame(spark, [r[:n] for r in rows], STAGE_SUMMARY_SCHEMA)
 
 
 def format_summary(rows: list[tuple]) -> str:
