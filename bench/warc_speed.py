@@ -11,7 +11,8 @@ shared files) plus ``../shared/data/warc/*.warc.gz``. Measured:
 * Spark whole: ``conf/recipes/fineweb_from_warc.yaml``, in ``--master``;
 * datatrove: ``WarcReader`` → ``Trafilatura`` in its own interpreter, one core
   (``--datatrove-python``; installed as ``python3.11 -m venv /tmp/dt &&
-  /tmp/dt/bin/pip install datatrove warcio trafilatura``).
+  /tmp/dt/bin/pip install datatrove warcio trafilatura lxml_html_clean faust-cchardet
+  python-magic``; datatrove 0.10 checks for the last three at run time).
 
 Jobs run in one in-process session (JVM start-up not counted; the first job's
 Python worker start-up is); the wall time
