@@ -101,6 +101,7 @@ def main() -> None:
             print(f"extract trafilatura (stage compute): "
                   f"{rate(len(sample), extract(sample, extractor='trafilatura'))}")
 
+        peer_rate = None  # datatrove's pages/s on one core
         if args.datatrove_python:
             # datatrove's WarcReader raises EOFError on the truncated file (the whole
             # task fails), so its side reads the same files without that one.
@@ -115,6 +116,7 @@ def main() -> None:
                 [args.datatrove_python, str(script), str(peer), "*.warc.gz"],
                 check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
             dt = json.loads(out)
+            peer_rate = dt["pages"] / (dt["parse_s"] + dt["extract_s"])
             print(f"datatrove WarcReader: {rate(dt['pages'], dt['parse_s'])}")
             print(f"datatrove Trafilatura: {rate(dt['pages'], dt['extract_s'])}")
             print(f"datatrove WarcReader + Trafilatura: "
@@ -125,7 +127,10 @@ def main() -> None:
         from winnow.progress import Progress
         from winnow.session import build_session
 
-        spark = build_session(args.master)
+        # As ``winnow run`` in local mode: the local profile (input-sized partitions,
+        # the JVM's client compiler).
+        spark = build_session(args.master,
+                              profile="local" if args.master.startswith("local") else None)
         only = Path(tmp) / "extract_only.yaml"
         lists = "".join(f"    {k}: asset:url-banned/{k}.txt\n"
                         for k in ("banned_words", "soft_banned_words", "banned_subwords"))
@@ -141,8 +146,10 @@ def main() -> None:
                              progress=Progress(quiet=True))
             wall = time.perf_counter() - t
             n = result.counts.records
+            ratio = (f"; {n / wall / cores / peer_rate:.1f}x datatrove's WarcReader + "
+                     "Trafilatura per core" if peer_rate else "")
             print(f"{label} on {args.master}: {rate(n, wall, cores)}; "
-                  f"kept {result.counts.kept:,}", flush=True)
+                  f"kept {result.counts.kept:,}{ratio}", flush=True)
         spark.stop()
 
     if args.note:

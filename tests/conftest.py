@@ -27,6 +27,9 @@ def spark():
             "spark.sql.shuffle.partitions": "4",
             "spark.default.parallelism": "4",
             "spark.ui.enabled": "false",
+            # As conf/spark/local.yaml: short local runs are faster on the JVM's client
+            # compiler alone.
+            "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
         },
     )
     yield session

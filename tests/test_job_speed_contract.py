@@ -87,3 +87,33 @@ def test_stage_summary_matches_the_written_files(run):
     (final,) = [r for r in summary if r["stage_index"] == last and r["outcome"] == "out"]
     assert final["documents"] == len(kept)
     assert final["characters"] == sum(r["input_chars"] for r in kept)
+
+
+def test_read_partitions_follow_input_size_and_slots():
+    from winnow.io.listing import InputFile
+
+    def files(*mib):
+        return [InputFile(f"/in/{i}.jsonl.gz", int(m * 2**20), 0.0, "jsonl")
+                for i, m in enumerate(mib)]
+
+    assert job.read_partitions(2, files(0.001)) == 2      # one document: one per slot
+    assert job.read_partitions(8, files(0.001)) == 8
+    assert job.read_partitions(2, files(9, 9)) == 3       # 18 MiB: one per 8 MiB
+    assert job.read_partitions(2, files(500)) == 4        # at most two per slot
+    assert job.read_partitions(1, files(0)) == 2          # never fewer than two
+
+
+def test_small_run_runs_few_tasks_per_job(run):
+    """The test session has 4 slots: a 120-document run reads into 4 partitions, so a
+    job over the cached frame runs about 4 tasks (before: 2 × a fixed parallelism)."""
+    result, _ = run
+    assert result.spark.tasks <= 6 * result.spark.jobs, result.spark
+
+
+def test_local_profile_sizes_from_the_input_and_uses_the_client_compiler():
+    from winnow.session import load_profile
+
+    local = load_profile("local")
+    assert "spark.default.parallelism" not in local
+    assert "spark.sql.shuffle.partitions" not in local
+    assert "-XX:TieredStopAtLevel=1" in local["spark.driver.extraJavaOptions"]

@@ -75,7 +75,7 @@ class OutputConfig:
     """What the writer keeps."""
 
     removed_text: bool = True
-    #: 0: chosen from the cluster's parallelism
+    #: 0: from the input size and the cluster's parallelism (``job.read_partitions``)
     partitions: int = bounded(Range(1, 100_000, zero=True), 0)
 
 

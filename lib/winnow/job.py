@@ -212,6 +212,23 @@ def _shuffle_partitions(spark: SparkSession, files: list[InputFile]) -> Iterator
         spark.conf.set(SHUFFLE_KEY, before)
 
 
+#: Stored input bytes per read partition beyond one per task slot (see read_partitions).
+PARTITION_BYTES = 8 * 1024 * 1024
+
+
+def read_partitions(slots: int, files: list[InputFile]) -> int:
+    """Partitions a read with fewer tasks than this is spread to (``output.partitions``
+    0): one per task slot (Spark's default parallelism) for a small input, up to two per
+    slot, for balance, from ``PARTITION_BYTES`` of stored input per partition. A
+    one-document run on 2 cores gets 2, not 2 × a fixed parallelism: every later job
+    over the cached frame runs one task per partition, and most of a small run's time
+    was those tasks' scheduling. An input of many files or byte ranges keeps its read
+    tasks as partitions (``read_documents``)."""
+    size = sum(max(f.size or 0, 0) for f in files)
+    wanted = -(-size // PARTITION_BYTES)
+    return max(2, min(2 * slots, max(slots, wanted)))
+
+
 def _steps(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
            pub: out.Publication, layout: out.Layout, progress: Progress,
            state: State | None, activity: SparkActivity) -> RunResult:
@@ -318,7 +335,7 @@ def _read(spark: SparkSession, cfg: Config, files: list[InputFile], run_id: str,
     """The inputs as one frame of documents and quarantine rows, and the tally of
     records per file its read tasks fill (the source side of conservation)."""
     sc = spark.sparkContext
-    partitions = cfg.output.partitions or max(2, sc.defaultParallelism * 2)
+    partitions = cfg.output.partitions or read_partitions(sc.defaultParallelism, files)
     progress.say(f"run {run_id}: {len(files)} input file(s), {len(cfg.stages)} stage(s), "
                  f"master {sc.master}")
     tally = conservation.record_tally(sc)
