@@ -111,3 +111,26 @@ def test_user_stage_config_errors(user_module):
                                          "function": "winnow_test_signals:toxicity",
                                          "columns": {"toxicity": "double"}}]})
     assert [f.name for f in declared.stages[0].output_fields()] == ["toxicity"]
+
+
+def test_rule_reasons_are_sql_literals_whatever_they_hold(spark):
+    """apply_rules writes its CASE chains as SQL text: a reason with quotes and
+    backslashes (a plug-in stage's rule name) comes out verbatim, first rule first."""
+    from winnow.pipeline import apply_rules
+    from winnow.stage import Rule
+
+    class Odd:
+        name = "it's\\odd"
+
+        def reason(self, rule):
+            return f"{self.name}:{rule}"
+
+    df = spark.createDataFrame([(1, None, None), (5, None, None), (9, "kept:no", "x")],
+                               "n int, reason string, stage string")
+    cases = [(Odd(), Rule("a'b\\c", "n > 3")), (Odd(), Rule("second", "n > 0"))]
+    rows = sorted(apply_rules(df, cases).collect())
+    assert [(r.n, r.reason, r.stage) for r in rows] == [
+        (1, "it's\\odd:second", "it's\\odd"),
+        (5, "it's\\odd:a'b\\c", "it's\\odd"),
+        (9, "kept:no", "x"),  # an earlier reason stays
+    ]
