@@ -116,4 +116,8 @@ def test_local_profile_sizes_from_the_input_and_uses_the_client_compiler():
     local = load_profile("local")
     assert "spark.default.parallelism" not in local
     assert "spark.sql.shuffle.partitions" not in local
-    assert "-XX:TieredStopAtLevel=1" in local["spark.driver.extraJavaOptions"]
+    options = local["spark.driver.extraJavaOptions"].split()
+    assert "-XX:TieredStopAtLevel=1" in options
+    # C1 alone reserves 48 MB of code cache, which a long session fills (then the JVM
+    # stops compiling): the profile restores the tiered default's size.
+    assert "-XX:ReservedCodeCacheSize=240m" in options
