@@ -11,6 +11,7 @@ one-line reason (``winnow.objectstore.s3a_jars``).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -27,6 +28,14 @@ BUCKET = "winnow"
 class S3Server:
     url: str
     env: dict[str, str]
+    #: The server's request log (one line per HTTP request).
+    log: Path | None = None
+
+    def requests(self, method: str, key: str) -> int:
+        """How many ``method`` requests for ``key`` the server has logged so far."""
+        needle = f'"{method} /{BUCKET}/{key} HTTP'
+        text = re.sub(r"\x1b\[[0-9;]*m", "", self.log.read_text())  # werkzeug's colours
+        return sum(needle in line for line in text.splitlines())
 
     def client(self):
         import boto3
@@ -73,7 +82,7 @@ def s3_server(tmp_path_factory):
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_ENDPOINT_URL": url, "AWS_REGION": "us-east-1",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
-    server = S3Server(url, env)
+    server = S3Server(url, env, log)
     try:
         deadline = time.monotonic() + 60
         while True:

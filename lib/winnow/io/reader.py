@@ -124,9 +124,45 @@ def fs_for(path: str) -> tuple[Any, str]:
     return pafs.FileSystem.from_uri(uri)
 
 
-def open_binary(path: str, seekable: bool = False) -> io.BufferedIOBase:
-    """A local file or a URI's stream (``seekable``: a random-access file, for Parquet)."""
+def open_binary(path: str, seekable: bool = False, buffer: int = 0) -> io.BufferedIOBase:
+    """A local file or a URI's stream (``seekable``: a random-access file, for Parquet).
+
+    ``buffer``: for a random-access URI, read at least this many bytes from the store
+    at a time. Every read of pyarrow's S3 file is one ranged GET, so a reader that
+    asks for a few KiB at a time (FastWARC) would make one request per few KiB."""
     if "://" in path:
         fs, p = fs_for(path)
-        return fs.open_input_file(p) if seekable else fs.open_input_stream(p)
+        if not seekable:
+            return fs.open_input_stream(p)
+        f = fs.open_input_file(p)
+        return io.BufferedReader(_RandomAccess(f), buffer) if buffer > 0 else f
     return open(path, "rb")
+
+
+class _RandomAccess(io.RawIOBase):
+    """A pyarrow random-access file as the raw stream under an ``io.BufferedReader``."""
+
+    def __init__(self, f: Any) -> None:
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._f.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        return self._f.seek(pos, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()

@@ -52,6 +52,9 @@ WARC_COLUMNS = (
 )
 GZIP_MEMBER = b"\x1f\x8b\x08"
 SCAN_BYTES = 1 << 20
+#: Bytes per request when FastWARC reads a record stream from object storage (it
+#: reads 64 KiB pieces; 8 MiB ranged GETs are in the size range S3's guidance gives).
+URI_READ_BYTES = 8 << 20
 HEAD_BYTES = 4096
 #: Media types whose payload is decoded into ``text`` (others are not documents).
 TEXT_LIKE = ("text/", "html", "xml")
@@ -171,7 +174,7 @@ class _WarcFormat(Reader):
         try:
             # Random access even from byte 0: FastWARC calls tell() on its stream, which
             # a URI's (s3a://) sequential input stream does not support.
-            with open_binary(path, seekable=True) as f:
+            with open_binary(path, seekable=True, buffer=URI_READ_BYTES) as f:
                 if begin:
                     f.seek(begin)
                 for record in ArchiveIterator(f, parse_http=False):
