@@ -73,12 +73,12 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def submitted_settings() -> set[str]:
-    """Keys given to spark-submit (``--conf``, properties file): they beat our defaults."""
+def submitted_settings() -> dict[str, str]:
+    """Settings given to spark-submit (``--conf``, properties file): they beat ours."""
     from pyspark import SparkConf, SparkContext
 
     SparkContext._ensure_initialized()
-    return {k for k, _ in SparkConf().getAll()}
+    return dict(SparkConf().getAll())
 
 
 def build_session(
@@ -106,7 +106,7 @@ def build_session(
         # No web UI in local mode unless asked for: its server and listener cost start-up
         # time on every run (issue 22); the status tracker works without it.
         conf.setdefault("spark.ui.enabled", "false")
-    given = submitted_settings() if under_spark_submit() else set()
+    given = submitted_settings() if under_spark_submit() else {}
     conf = {k: v for k, v in conf.items() if k not in given}
     log4j = PROFILE_DIR / "log4j2.properties"
     opts = JVM_OPTIONS
@@ -118,7 +118,12 @@ def build_session(
     if not under_spark_submit():
         keys.append("spark.driver.extraJavaOptions")
     for key in keys:
-        if key not in given:  # what spark-submit was given wins, as for every key
+        if key in given:
+            # The submitted options stay, after winnow's: a flag both set is the user's
+            # (the JVM takes the last), and the rest of ours (the G1 region size) is
+            # not lost to an unrelated -D option.
+            conf[key] = f"{opts} {given[key]}".strip()
+        else:
             conf[key] = f"{conf.get(key, '')} {opts}".strip()
     for k, v in conf.items():
         builder = builder.config(k, v)
